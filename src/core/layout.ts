@@ -1,0 +1,36 @@
+import { LossInputError } from './errors';
+import { formatShape } from './tensors';
+
+/**
+ * A tensor seen as `[outer, classes, inner]` around its class axis: element `(o, c, i)` sits at
+ * `(o * classes + c) * inner + i` and belongs to sample `o * inner + i`. PyTorch's `[N, C, d1..dk]`
+ * is `[N, C, d1*..*dk]`; channels-last `[N, d1..dk, C]` is `[N*d1*..*dk, C, 1]`; a binary loss,
+ * which has no class axis, is `[size, 1, 1]`.
+ */
+export interface ClassLayout {
+  outer: number;
+  classes: number;
+  inner: number;
+}
+
+/** The layout of `shape` around `classAxis` (1 as in PyTorch, 0 for unbatched `[C]`, negative counts from the end). */
+export function classLayout(shape: readonly number[], classAxis: number, functionName: string): { layout: ClassLayout; axis: number } {
+  const rank = shape.length;
+  if (rank === 0) {
+    throw new LossInputError(functionName, 'input', 'a tensor with a class axis: [C], [N, C] or [N, C, d1, ..., dk]', 'a scalar');
+  }
+  // PyTorch reads a rank-1 input as unbatched [C]; its class axis is then 0 whatever classAxis says.
+  const axis = rank === 1 ? 0 : classAxis < 0 ? rank + classAxis : classAxis;
+  if (!Number.isInteger(classAxis) || axis < 0 || axis >= rank) {
+    throw new LossInputError(functionName, 'options.classAxis', `an axis of the input of shape ${formatShape(shape)} (from ${-rank} to ${rank - 1})`, String(classAxis));
+  }
+  const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+  return {
+    axis,
+    layout: { outer: product(shape.slice(0, axis)), classes: shape[axis], inner: product(shape.slice(axis + 1)) },
+  };
+}
+
+export function elementwiseLayout(size: number): ClassLayout {
+  return { outer: size, classes: 1, inner: 1 };
+}
