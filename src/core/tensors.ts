@@ -47,7 +47,7 @@ export function toTensor(x: unknown, functionName: string, argument: string): tf
 export function toFloatTensor(x: unknown, functionName: string, argument: string): tf.Tensor {
   const t = toTensor(x, functionName, argument);
   if (t.dtype !== 'float32') {
-    throw new LossInputError(functionName, argument, 'a float32 tensor (convert with .toFloat())', `a ${t.dtype} tensor of shape ${formatShape(t.shape)}`);
+    throw new LossInputError(functionName, argument, 'a float32 tensor (convert with .toFloat())', `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`);
   }
   return t;
 }
@@ -56,7 +56,7 @@ export function toFloatTensor(x: unknown, functionName: string, argument: string
 export function toNumericTensor(x: unknown, functionName: string, argument: string): tf.Tensor {
   const t = toTensor(x, functionName, argument);
   if (t.dtype !== 'float32' && t.dtype !== 'int32') {
-    throw new LossInputError(functionName, argument, 'an int32 or float32 tensor', `a ${t.dtype} tensor of shape ${formatShape(t.shape)}`);
+    throw new LossInputError(functionName, argument, 'an int32 or float32 tensor', `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`);
   }
   return t;
 }
