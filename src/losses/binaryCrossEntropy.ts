@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkSameShape, readBroadcastWeight } from '../core/elementwise';
+import { LossInputError } from '../core/errors';
+import { elementwiseLayout } from '../core/layout';
+import { checkOptionNames, checkReduction, Reduction } from '../core/options';
+import { formatPosition, readValues, TensorInput, toFloatTensor } from '../core/tensors';
+import { binaryCrossEntropyFromProbabilities } from '../kernels/binaryCrossEntropy';
+import { fusedLoss } from '../kernels/fusedLoss';
+
+export interface BinaryCrossEntropyOptions {
+  /** A weight per element, broadcast to the input's shape (e.g. `[C]` against `[N, C]`). */
+  weight?: TensorInput;
+  /** Default 'mean'. */
+  reduction?: Reduction;
+}
+
+const OPTIONS = ['weight', 'reduction'] as const;
+
+/** PyTorch rejects probabilities outside [0, 1] (NaN included) rather than returning a meaningless loss. */
+function checkProbabilities(probabilities: tf.Tensor, values: Float32Array, functionName: string): void {
+  for (let e = 0; e < values.length; e++) {
+    const x = values[e];
+    if (!(x >= 0 && x <= 1)) {
+      throw new LossInputError(functionName, 'input', 'probabilities in [0, 1]', `${x} at position ${formatPosition(e, probabilities.shape)}`);
+    }
+  }
+}
+
+/**
+ * Binary cross-entropy between probabilities and targets, as PyTorch's
+ * `torch.nn.functional.binary_cross_entropy`: how well probabilities `x` in [0, 1] predict targets `y`
+ * (0 and 1, or soft targets in between), element by element:
+ *
+ *     loss = -w·(y·max(log x, -100) + (1-y)·max(log(1-x), -100))
+ *     'mean' = Σ loss / (number of elements)     (NaN for an empty input; 'sum' gives 0)
+ *
+ * The clamp at -100 keeps the loss finite for probabilities of exactly 0 and 1. The target must have
+ * the input's shape (it is never broadcast); `weight` broadcasts to it. Probabilities outside [0, 1]
+ * are an error. The gradients are PyTorch's, in closed form, for the input,
+ * `w·(x-y)/max(x(1-x), 1e-12)`, and for (soft) targets, `-w·logit(x)`, which is ±Infinity at
+ * x = 0 or 1 as in PyTorch. Prefer `binaryCrossEntropyWithLogits` on logits: it is stable where
+ * the sigmoid rounds to 0 or 1.
+ *
+ * Unlike tfjs-layers' `binaryCrossentropy`, which clips probabilities to [1e-7, 1-1e-7], so that its
+ * gradient is 0 outside the clip and its loss stops at 16.1, this follows PyTorch's formula and
+ * gradient, rejects a target of another shape, and takes weights and PyTorch's reductions.
+ *
+ * ```js
+ * const probabilities = tf.tensor1d([0.9, 0.2, 0.6]);
+ * binaryCrossEntropy(probabilities, [1, 0, 1]).print();                       // 0.2797...
+ * binaryCrossEntropy(probabilities, [1, 0, 1], { weight: [1, 2, 1] }).print(); // 0.3541...
+ * ```
+ */
+export function binaryCrossEntropy(input: TensorInput, target: TensorInput, options: BinaryCrossEntropyOptions = {}): tf.Tensor {
+  const fn = 'binaryCrossEntropy';
+  checkOptionNames(options, OPTIONS, fn);
+  const reduction = checkReduction(options.reduction, fn);
+  return tf.tidy(() => {
+    const probabilities = toFloatTensor(input, fn, 'input');
+    const targets = toFloatTensor(target, fn, 'target');
+    checkSameShape(probabilities, targets, fn);
+    const weight = options.weight === undefined ? null : readBroadcastWeight(options.weight, probabilities.shape, fn, 'options.weight');
+    const values = readValues(probabilities) as Float32Array;
+    checkProbabilities(probabilities, values, fn);
+    const args = { input: values, target: readValues(targets) as Float32Array, weight, reduction, shape: probabilities.shape };
+    return fusedLoss([probabilities, targets], elementwiseLayout(values.length), (withGradients) =>
+      binaryCrossEntropyFromProbabilities(args, withGradients),
+    );
+  });
+}
