@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkSameShape, readBroadcastWeight } from '../core/elementwise';
+import { elementwiseLayout } from '../core/layout';
+import { checkOptionNames, checkReduction, Reduction } from '../core/options';
+import { readValues, TensorInput, toFloatTensor } from '../core/tensors';
+import { binaryCrossEntropyFromLogits } from '../kernels/binaryCrossEntropy';
+import { fusedLoss } from '../kernels/fusedLoss';
+
+export interface BinaryCrossEntropyWithLogitsOptions {
+  /** A weight per element, broadcast to the input's shape (e.g. `[C]` against `[N, C]`). */
+  weight?: TensorInput;
+  /**
+   * The weight of positive targets, broadcast to the target's shape as in PyTorch: `[C]` against
+   * `[N, C]` (one per class of a multi-label head), `[C, 1, 1]` against `[N, C, H, W]`.
+   */
+  posWeight?: TensorInput;
+  /** Default 'mean'. */
+  reduction?: Reduction;
+}
+
+const OPTIONS = ['weight', 'posWeight', 'reduction'] as const;
+
+/**
+ * Binary cross-entropy between logits and targets, as PyTorch's
+ * `torch.nn.functional.binary_cross_entropy_with_logits`: the cross-entropy of `sigmoid(x)` against
+ * targets `y` (0 and 1, or soft targets in between), element by element, without forming the sigmoid:
+ *
+ *     loss = w·((1-y)·x + (1+(pw-1)·y)·softplus(-x))  =  w·((1-y)·softplus(x) + pw·y·softplus(-x))
+ *     'mean' = Σ loss / (number of elements)     (NaN for an empty input; 'sum' gives 0)
+ *
+ * with `softplus(x) = max(x, 0) + log1p(exp(-|x|))`, so every finite logit (|x| = 1e4 and beyond)
+ * gives a finite loss and gradient. `pw` (`posWeight`) scales the loss of positive targets: more than 1
+ * favours recall. The target must have the input's shape (it is never broadcast); `weight` and
+ * `posWeight` broadcast to it. The gradients are closed-form, for the input,
+ * `w·((1-y)·sigmoid(x) - pw·y·sigmoid(-x))`, and for (soft) targets, `w·(pw·softplus(-x) - softplus(x))`.
+ *
+ * Unlike `tf.losses.sigmoidCrossEntropy` it takes PyTorch's argument order `(input, target)`, a
+ * `posWeight`, PyTorch's reductions (tfjs' default divides by the number of non-zero weights), and
+ * no label smoothing (PyTorch has none: smooth the targets instead); unlike tfjs-layers'
+ * `binaryCrossentropy` it takes logits, not probabilities that it clips to [1e-7, 1-1e-7] with a
+ * gradient of 0 outside the clip.
+ *
+ * ```js
+ * const logits = tf.tensor2d([[2, -1], [-0.5, 3]]);
+ * const target = tf.tensor2d([[1, 0], [1, 1]]);
+ * binaryCrossEntropyWithLogits(logits, target).print();                        // 0.3657...
+ * binaryCrossEntropyWithLogits(logits, target, { posWeight: [3, 1] }).print();  // 0.9162...
+ * ```
+ */
+export function binaryCrossEntropyWithLogits(input: TensorInput, target: TensorInput, options: BinaryCrossEntropyWithLogitsOptions = {}): tf.Tensor {
+  const fn = 'binaryCrossEntropyWithLogits';
+  checkOptionNames(options, OPTIONS, fn);
+  const reduction = checkReduction(options.reduction, fn);
+  return tf.tidy(() => {
+    const logits = toFloatTensor(input, fn, 'input');
+    const targets = toFloatTensor(target, fn, 'target');
+    checkSameShape(logits, targets, fn);
+    const weight = options.weight === undefined ? null : readBroadcastWeight(options.weight, logits.shape, fn, 'options.weight');
+    const posWeight = options.posWeight === undefined ? null : readBroadcastWeight(options.posWeight, logits.shape, fn, 'options.posWeight');
+    const values = readValues(logits) as Float32Array;
+    const args = { input: values, target: readValues(targets) as Float32Array, weight, posWeight, reduction, shape: logits.shape };
+    return fusedLoss([logits, targets], elementwiseLayout(values.length), (withGradients) => binaryCrossEntropyFromLogits(args, withGradients));
+  });
+}
