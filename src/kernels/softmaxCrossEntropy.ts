@@ -1,5 +1,6 @@
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
+import { expNonPositive, log1pUnit } from './fastMath';
 import type { FusedResult } from './fusedLoss';
 
 /** Inputs of the cross-entropy kernels, already validated and read to the host. */
@@ -12,6 +13,40 @@ export interface SoftmaxCrossEntropyArgs {
   reduction: Reduction;
   /** Shape of the per-sample loss ('none'). */
   sampleShape: number[];
+}
+
+/** The largest logit of the sample `exponentiate` saw last (a module variable: no allocation per sample). */
+let sampleMax = 0;
+
+/**
+ * The softmax denominator of one sample whose logits sit at `base + c·stride`: returns
+ * `Σ_c exp(x_c - max)`, sets `sampleMax`, and writes each `exp(x_c - max)` to `exps` at the logit's
+ * position when given (the gradient array, scaled in place afterwards: one exponential per logit).
+ * NaN anywhere in the sample makes the sum NaN, as in PyTorch.
+ */
+function exponentiate(logits: Float32Array, base: number, end: number, stride: number, exps: Float32Array | null): number {
+  let max = -Infinity;
+  for (let at = base; at < end; at += stride) {
+    const x = logits[at];
+    if (x > max || x !== x) max = x;
+  }
+  sampleMax = max;
+  let sum = 0;
+  if (exps === null) {
+    for (let at = base; at < end; at += stride) sum += expNonPositive(logits[at] - max);
+  } else {
+    for (let at = base; at < end; at += stride) {
+      const e = expNonPositive(logits[at] - max);
+      exps[at] = e;
+      sum += e;
+    }
+  }
+  return sum;
+}
+
+/** `log(sum)` of a softmax denominator (at least 1): for two classes `sum - 1` is the smaller exponential, so log1p. */
+function logOfSum(sum: number, classes: number): number {
+  return classes === 2 ? log1pUnit(sum - 1) : Math.log(sum);
 }
 
 /**
@@ -33,15 +68,19 @@ export function softmaxCrossEntropyWithIndices(
     for (let c = 0; c < classes; c++) weightSum += weight[c];
   }
   // The denominator of 'mean' (PyTorch: sum of w[y] over targets that are not ignored) is known
-  // before the main pass, so the gradient is scaled as it is written.
+  // before the main pass, so the gradient is scaled as it is written. When it is 0, PyTorch's
+  // negative log-likelihood part is 0/0: the loss and the gradient of every target not ignored are NaN.
   let denominator = 0;
   for (let s = 0; s < samples; s++) {
     const y = target[s];
     if (y !== ignoreIndex) denominator += weight === null ? 1 : weight[y];
   }
-  const scale = reduction === 'mean' ? 1 / denominator : 1;
+  const scale = reduction !== 'mean' ? 1 : denominator === 0 ? NaN : 1 / denominator;
   const perSample = reduction === 'none' ? new Float32Array(samples) : null;
   const gradient = withGradient ? new Float32Array(logits.length) : null;
+  // What label smoothing subtracts from the gradient of class c, already scaled: (ε/C)·w_c·scale.
+  const smoothingPull = new Float64Array(eps > 0 && gradient !== null ? classes : 0);
+  for (let c = 0; c < smoothingPull.length; c++) smoothingPull[c] = smoothing * (weight === null ? 1 : weight[c]) * scale;
   let total = 0;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -49,29 +88,29 @@ export function softmaxCrossEntropyWithIndices(
       const y = target[s];
       if (y === ignoreIndex) continue;
       const base = o * classes * inner + i;
-      let max = -Infinity;
-      for (let c = 0; c < classes; c++) max = Math.max(max, logits[base + c * inner]);
-      let sumExp = 0;
-      for (let c = 0; c < classes; c++) {
-        const e = Math.exp(logits[base + c * inner] - max);
-        sumExp += e;
-        if (gradient !== null) gradient[base + c * inner] = e;
-      }
-      const lse = max + Math.log(sumExp);
+      const end = base + classes * inner;
+      const sum = exponentiate(logits, base, end, inner, gradient);
+      const lse = sampleMax + logOfSum(sum, classes);
       const wy = weight === null ? 1 : weight[y];
-      let loss = -(1 - eps) * wy * (logits[base + y * inner] - lse);
+      let loss = (1 - eps) * wy * (lse - logits[base + y * inner]);
       if (eps > 0) {
         let weightedLogitSum = 0;
-        for (let c = 0; c < classes; c++) weightedLogitSum += (weight === null ? 1 : weight[c]) * logits[base + c * inner];
+        if (weight === null) {
+          for (let at = base; at < end; at += inner) weightedLogitSum += logits[at];
+        } else {
+          for (let at = base, c = 0; at < end; at += inner, c++) weightedLogitSum += weight[c] * logits[at];
+        }
         loss += smoothing * (weightSum * lse - weightedLogitSum);
       }
       total += loss;
       if (perSample !== null) perSample[s] = loss;
       if (gradient !== null) {
-        const probabilityScale = (((1 - eps) * wy + smoothing * weightSum) * scale) / sumExp;
-        for (let c = 0; c < classes; c++) {
-          const at = base + c * inner;
-          gradient[at] = gradient[at] * probabilityScale - smoothing * (weight === null ? 1 : weight[c]) * scale;
+        // gradient holds exp(x_c - max); p_c = that / sum.
+        const probabilityScale = (((1 - eps) * wy + smoothing * weightSum) * scale) / sum;
+        if (eps > 0) {
+          for (let at = base, c = 0; at < end; at += inner, c++) gradient[at] = gradient[at] * probabilityScale - smoothingPull[c];
+        } else {
+          for (let at = base; at < end; at += inner) gradient[at] *= probabilityScale;
         }
         gradient[base + y * inner] -= (1 - eps) * wy * scale;
       }
@@ -90,6 +129,7 @@ export function softmaxCrossEntropyWithProbabilities(args: SoftmaxCrossEntropyAr
   const { outer, classes, inner } = layout;
   const samples = outer * inner;
   const smoothing = eps / classes;
+  const keep = 1 - eps;
   const scale = reduction === 'mean' ? 1 / samples : 1;
   const perSample = reduction === 'none' ? new Float32Array(samples) : null;
   const logitGradient = withGradient ? new Float32Array(logits.length) : null;
@@ -98,32 +138,26 @@ export function softmaxCrossEntropyWithProbabilities(args: SoftmaxCrossEntropyAr
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * classes * inner + i;
-      let max = -Infinity;
-      for (let c = 0; c < classes; c++) max = Math.max(max, logits[base + c * inner]);
-      let sumExp = 0;
-      for (let c = 0; c < classes; c++) sumExp += Math.exp(logits[base + c * inner] - max);
-      const lse = max + Math.log(sumExp);
+      const end = base + classes * inner;
+      const sum = exponentiate(logits, base, end, inner, logitGradient);
+      const lse = sampleMax + logOfSum(sum, classes);
       let loss = 0;
       let targetMass = 0; // Σ_k w_k t'_k
-      for (let c = 0; c < classes; c++) {
-        const at = base + c * inner;
-        const wc = weight === null ? 1 : weight[c];
-        const smoothed = (1 - eps) * target[at] + smoothing;
+      for (let at = base, c = 0; at < end; at += inner, c++) {
+        const weighted = (weight === null ? 1 : weight[c]) * (keep * target[at] + smoothing);
         const logProbability = logits[at] - lse;
-        loss -= wc * smoothed * logProbability;
-        targetMass += wc * smoothed;
-        if (targetGradient !== null && logitGradient !== null) {
-          targetGradient[at] = -(1 - eps) * wc * logProbability * scale;
-          logitGradient[at] = -wc * smoothed * scale;
-        }
+        loss -= weighted * logProbability;
+        targetMass += weighted;
+        if (targetGradient !== null) targetGradient[at] = -keep * (weight === null ? 1 : weight[c]) * logProbability * scale;
       }
       total += loss;
       if (perSample !== null) perSample[o * inner + i] = loss;
       if (logitGradient !== null) {
-        const probabilityScale = targetMass * scale;
-        for (let c = 0; c < classes; c++) {
-          const at = base + c * inner;
-          logitGradient[at] += Math.exp(logits[at] - lse) * probabilityScale;
+        // logitGradient holds exp(x_c - max); p_c = that / sum.
+        const probabilityScale = (targetMass * scale) / sum;
+        for (let at = base, c = 0; at < end; at += inner, c++) {
+          const weighted = (weight === null ? 1 : weight[c]) * (keep * target[at] + smoothing);
+          logitGradient[at] = logitGradient[at] * probabilityScale - weighted * scale;
         }
       }
     }
