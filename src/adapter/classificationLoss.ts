@@ -1,0 +1,227 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LossInputError } from '../core/errors';
+import { classLayout } from '../core/layout';
+import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
+import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
+import { readClassWeight, sameShape } from '../core/validate';
+import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
+import { crossEntropy } from '../losses/crossEntropy';
+import { asCallerErrors } from './errors';
+import { checkBinaryTargets } from './targets';
+import { binaryToTwoClassLogits } from './twoClass';
+
+export interface ClassificationLossOptions {
+  /**
+   * Binary heads only: compute the loss as `crossEntropy(binaryToTwoClassLogits(z), y)` instead of
+   * `binaryCrossEntropyWithLogits(z, y)`. Same value and gradient; targets must then be 0 or 1
+   * (or ignoreIndex). Default false.
+   */
+  binaryAsTwoClass?: boolean;
+  /**
+   * A weight per sample, multiplying that sample's loss; the mean's denominator stays the one of the
+   * head's own loss (N for a binary head, `Σ w[y]` with class weights). Shape `[N]` (or `[N, 1]` for a
+   * binary head); for `[N, C, d1..dk]` logits, the shape of the per-sample loss `[N, d1..dk]`.
+   * For a binary head this is BCE's `weight`.
+   */
+  sampleWeight?: TensorInput;
+  /** A weight per class, `[C]`: crossEntropy's `weight`. Binary heads: only with `binaryAsTwoClass` (shape `[2]`). */
+  classWeight?: TensorInput;
+  /**
+   * Binary heads only: the weight of positive targets, BCE's `pos_weight`, a single number. With
+   * `binaryAsTwoClass` it becomes the class weight `[1, pw]`, which is exact for 'sum' and 'none' only.
+   */
+  posWeight?: TensorInput;
+  /** Targets equal to this value add nothing, and do not count in the mean. Default -100. */
+  ignoreIndex?: number;
+  /** Default 'mean'. */
+  reduction?: Reduction;
+  /**
+   * ε in [0, 1], crossEntropy's label smoothing. A binary head (which has no label smoothing in PyTorch)
+   * is trained on the targets `(1-ε)·y + ε/2`: cross-entropy's smoothing of its two-class form, and
+   * Keras' `binaryCrossentropy(labelSmoothing)`. Default 0.
+   */
+  labelSmoothing?: number;
+  /** Multiclass heads: the class axis, 1 as in PyTorch (`[N, C, d1..dk]`), -1 for channels-last. Default 1. */
+  classAxis?: number;
+}
+
+const OPTIONS = ['binaryAsTwoClass', 'sampleWeight', 'classWeight', 'posWeight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classAxis'] as const;
+
+/** Everything about the options that does not depend on the head, already checked. */
+interface Settings {
+  binaryAsTwoClass: boolean;
+  ignoreIndex: number;
+  reduction: Reduction;
+  labelSmoothing: number;
+  classAxis: number;
+  sampleWeight?: TensorInput;
+  classWeight?: TensorInput;
+  posWeight?: TensorInput;
+}
+
+const FN = 'classificationLoss';
+/** The names under which lower-level losses report this function's arguments. */
+const ARGUMENT_NAMES = { input: 'logits', 'options.weight': 'options.classWeight' };
+
+/**
+ * One loss for binary and multiclass classification heads: `[N]` or `[N, 1]` logits of a binary head
+ * with binary targets, or `[N, C]` (`[N, C, d1..dk]`) logits with class indices or class probabilities.
+ * It gives the value and the gradients of the head's own PyTorch loss:
+ *
+ *     binary head:      binaryCrossEntropyWithLogits(z, y, {weight: sampleWeight, posWeight})
+ *     multiclass head:  crossEntropy(z, y, {weight: classWeight, ignoreIndex, labelSmoothing, classAxis})
+ *
+ * With `binaryAsTwoClass: true` a binary head goes through the multiclass path as two-class logits
+ * `[0, z]` and class indices `y`, with the same value and gradient, because for binary logits
+ *
+ *     BCEWithLogits(z, y) = CE([0, z], y)     and     d/dz BCEWithLogits = σ(z) - y = d/dz CE([0, z], y)[1]
+ *
+ * Options carry over where the mapping is exact: `sampleWeight` multiplies each sample's loss (the
+ * mean's denominator is unchanged); `posWeight` becomes the class weight `[1, pw]` for 'sum' and 'none'
+ * (for 'mean' cross-entropy divides by `Σ w[y]` and BCE by N, so that is an error that says what to use);
+ * `ignoreIndex` drops a sample on both paths (BCE has none in PyTorch: the binary path masks it and
+ * divides by the samples kept, as cross-entropy does); `labelSmoothing` smooths binary targets to
+ * `(1-ε)·y + ε/2`, which is cross-entropy's smoothing of `[0, z]`. 'none' returns one loss per sample:
+ * `[N]` for every binary head, the shape of the logits without the class axis otherwise.
+ *
+ * ```js
+ * const z = tf.tensor1d([2, -1, 0.5]);
+ * const y = tf.tensor1d([1, 0, 0]);
+ * classificationLoss(z, y).print();                                        // 0.4714...
+ * classificationLoss(z, y, { binaryAsTwoClass: true }).print();            // 0.4714...
+ * classificationLoss(z, y, { posWeight: 3, reduction: 'sum' }).print();    // 1.6681...
+ * classificationLoss(tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]), [0, 1]).print();   // 0.3171...
+ * ```
+ */
+export function classificationLoss(logits: TensorInput, target: TensorInput, options: ClassificationLossOptions = {}): tf.Tensor {
+  checkOptionNames(options, OPTIONS, FN);
+  if (options.binaryAsTwoClass !== undefined && typeof options.binaryAsTwoClass !== 'boolean') {
+    throw new LossInputError(FN, 'options.binaryAsTwoClass', 'true or false', JSON.stringify(options.binaryAsTwoClass) ?? String(options.binaryAsTwoClass));
+  }
+  const settings: Settings = {
+    binaryAsTwoClass: options.binaryAsTwoClass ?? false,
+    reduction: checkReduction(options.reduction, FN),
+    ignoreIndex: checkInteger(options.ignoreIndex, -100, FN, 'options.ignoreIndex'),
+    labelSmoothing: checkInRange(options.labelSmoothing, 0, 0, 1, FN, 'options.labelSmoothing'),
+    classAxis: checkInteger(options.classAxis, 1, FN, 'options.classAxis'),
+    sampleWeight: options.sampleWeight,
+    classWeight: options.classWeight,
+    posWeight: options.posWeight,
+  };
+  return asCallerErrors(FN, ARGUMENT_NAMES, () =>
+    tf.tidy(() => {
+      const z = toFloatTensor(logits, FN, 'logits');
+      if (isBinaryHead(z, settings.classAxis)) return binaryHeadLoss(z, target, settings);
+      if (settings.posWeight !== undefined) {
+        throw new LossInputError(FN, 'options.posWeight', 'absent for a multiclass head (it weights the positive target of a binary head; use classWeight)', `logits of shape ${formatShape(z.shape)}`);
+      }
+      return multiclassLoss(z, target, settings);
+    }),
+  );
+}
+
+/** `[N]`, or `[N, 1]` with the class axis at 1; a unit class axis on any other shape is refused as ambiguous. */
+function isBinaryHead(z: tf.Tensor, classAxis: number): boolean {
+  if (z.rank === 1) return true;
+  if (z.rank === 0) {
+    throw new LossInputError(FN, 'logits', 'binary logits [N] or [N, 1], or class logits [N, C] or [N, C, d1, ..., dk]', 'a scalar');
+  }
+  const { layout, axis } = classLayout(z.shape, classAxis, FN);
+  if (layout.classes !== 1) return false;
+  if (z.rank === 2 && axis === 1) return true;
+  throw new LossInputError(FN, 'logits', 'binary logits [N] or [N, 1], or class logits with at least 2 classes (one class would always give a loss of 0)', `shape ${formatShape(z.shape)} with a class axis of size 1 (reshape a per-element binary head to [N])`);
+}
+
+/** A per-sample tensor of a binary head, `[n]` or `[n, 1]`, as `[n]`. */
+function binaryColumn(t: tf.Tensor, n: number, argument: string): tf.Tensor1D {
+  if ((t.rank === 1 || (t.rank === 2 && t.shape[1] === 1)) && t.shape[0] === n) return tf.reshape(t, [n]);
+  throw new LossInputError(FN, argument, `shape [${n}] or [${n}, 1] (one value per logit of the binary head)`, `shape ${formatShape(t.shape)}`);
+}
+
+/** posWeight as the single number it must be for a binary head. */
+function readPosWeight(posWeight: TensorInput): number {
+  const pw = toFloatTensor(posWeight, FN, 'options.posWeight');
+  if (pw.size !== 1 || pw.rank > 1) {
+    throw new LossInputError(FN, 'options.posWeight', 'a single number (a scalar or shape [1]) for a binary head', `shape ${formatShape(pw.shape)}`);
+  }
+  return readValues(pw)[0];
+}
+
+function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: Settings): tf.Tensor {
+  const { binaryAsTwoClass, ignoreIndex, reduction, labelSmoothing } = settings;
+  const n = z.shape[0];
+  const logits = tf.reshape(z, [n]);
+  const labels = binaryColumn(toNumericTensor(target, FN, 'target'), n, 'target');
+  const ignored = checkBinaryTargets(labels, readValues(labels), { hard: binaryAsTwoClass, ignoreIndex }, FN);
+  const sampleWeight = settings.sampleWeight === undefined ? undefined : binaryColumn(toFloatTensor(settings.sampleWeight, FN, 'options.sampleWeight'), n, 'options.sampleWeight');
+  const posWeight = settings.posWeight === undefined ? undefined : readPosWeight(settings.posWeight);
+
+  if (binaryAsTwoClass) {
+    if (posWeight !== undefined && settings.classWeight !== undefined) {
+      throw new LossInputError(FN, 'options.posWeight', 'absent when classWeight is given (posWeight pw is the class weight [1, pw])', String(posWeight));
+    }
+    if (posWeight !== undefined && reduction === 'mean') {
+      throw new LossInputError(
+        FN,
+        'options.posWeight',
+        "used with reduction 'sum' or 'none' when binaryAsTwoClass is true: as the class weight [1, pw], cross-entropy's 'mean' divides by " +
+          'Σ w[y] (negatives + pw·positives) where BCE divides by N. For BCE\'s mean use binaryAsTwoClass: false, or reduction \'sum\' divided by N; ' +
+          "for cross-entropy's weighted mean pass classWeight: [1, pw]",
+        `posWeight ${posWeight} with reduction 'mean'`,
+      );
+    }
+    const classWeight = posWeight === undefined ? settings.classWeight : [1, posWeight];
+    const indices = tf.cast(labels, 'int32');
+    return multiclassLoss(binaryToTwoClassLogits(logits), indices, { ...settings, classWeight, sampleWeight, classAxis: 1 });
+  }
+
+  if (settings.classWeight !== undefined) {
+    throw new LossInputError(FN, 'options.classWeight', 'absent for a binary head unless binaryAsTwoClass is true (BCE has no class weight: use posWeight)', 'a class weight');
+  }
+  const floatLabels = tf.cast(labels, 'float32');
+  const smoothed = labelSmoothing > 0 ? tf.add(tf.mul(floatLabels, 1 - labelSmoothing), labelSmoothing / 2) : floatLabels;
+  if (ignored === 0) return binaryCrossEntropyWithLogits(logits, smoothed, { weight: sampleWeight, posWeight, reduction });
+  // PyTorch's BCE cannot ignore a sample: give it weight 0 and a harmless target, then average over the rest.
+  const kept = tf.notEqual(labels, ignoreIndex);
+  const keptWeight = tf.cast(kept, 'float32');
+  const weight = sampleWeight === undefined ? keptWeight : tf.mul(sampleWeight, keptWeight);
+  const perSample = binaryCrossEntropyWithLogits(logits, tf.where(kept, smoothed, tf.zerosLike(smoothed)), { weight, posWeight, reduction: 'none' });
+  return reduce(perSample, reduction, n - ignored);
+}
+
+/**
+ * crossEntropy, with per-sample weights applied to its 'none' output when there are any. The mean's
+ * denominator is then crossEntropy's own: `Σ w[y]` over the targets kept (their number without class
+ * weights), or the number of samples for probability targets.
+ */
+function multiclassLoss(z: tf.Tensor, target: TensorInput, settings: Settings): tf.Tensor {
+  const { ignoreIndex, reduction, labelSmoothing, classAxis, classWeight } = settings;
+  const options = { weight: classWeight, ignoreIndex, labelSmoothing, classAxis };
+  if (settings.sampleWeight === undefined) return crossEntropy(z, target, { ...options, reduction });
+  const perSample = crossEntropy(z, target, { ...options, reduction: 'none' });
+  const sampleWeight = toFloatTensor(settings.sampleWeight, FN, 'options.sampleWeight');
+  if (!sameShape(sampleWeight.shape, perSample.shape)) {
+    throw new LossInputError(FN, 'options.sampleWeight', `shape ${formatShape(perSample.shape)} (one weight per sample)`, `shape ${formatShape(sampleWeight.shape)}`);
+  }
+  const weighted = tf.mul(perSample, sampleWeight);
+  if (reduction !== 'mean') return reduce(weighted, reduction, 0);
+  // crossEntropy has validated the target; this reads it again to find its denominator.
+  const labels = toNumericTensor(target, FN, 'target');
+  if (sameShape(labels.shape, z.shape) && labels.dtype !== 'int32') return reduce(weighted, reduction, perSample.size);
+  const { layout } = classLayout(z.shape, classAxis, FN);
+  const weights = classWeight === undefined ? null : readClassWeight(classWeight, layout.classes, FN);
+  let denominator = 0;
+  for (const y of readValues(labels)) if (y !== ignoreIndex) denominator += weights === null ? 1 : weights[y];
+  return reduce(weighted, reduction, denominator);
+}
+
+/**
+ * Reduces per-sample losses: 'mean' divides the sum by `denominator`. A mean over nothing is NaN, as
+ * 0/0 in PyTorch, with a zero gradient (the NaN is added as a constant, so no 0·∞ reaches the gradient).
+ */
+function reduce(perSample: tf.Tensor, reduction: Reduction, denominator: number): tf.Tensor {
+  if (reduction === 'none') return perSample;
+  const total = tf.sum(perSample);
+  if (reduction === 'sum') return total;
+  return denominator > 0 ? tf.div(total, denominator) : tf.add(total, NaN);
+}

@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LossInputError } from '../core/errors';
+import { checkInteger, checkOptionNames } from '../core/options';
+import { formatPosition, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
+import { binarySampleCount } from './twoClass';
+
+/** Which binary target values a conversion accepts. */
+export interface BinaryTargetRule {
+  /** true: only 0 and 1 (class indices); false: any probability in [0, 1] (soft targets). */
+  hard: boolean;
+  /** A value that marks an ignored sample and is let through, or null when none is allowed. */
+  ignoreIndex: number | null;
+}
+
+/**
+ * Checks binary targets on the host and returns how many equal `ignoreIndex`. A target outside [0, 1]
+ * is always a bug (binary cross-entropy on it is unbounded below), so it is rejected, with its position.
+ */
+export function checkBinaryTargets(target: tf.Tensor, values: Float32Array | Int32Array, rule: BinaryTargetRule, functionName: string): number {
+  let ignored = 0;
+  for (let k = 0; k < values.length; k++) {
+    const y = values[k];
+    if (y === rule.ignoreIndex) {
+      ignored++;
+      continue;
+    }
+    const valid = rule.hard ? y === 0 || y === 1 : y >= 0 && y <= 1;
+    if (!valid) {
+      const allowed = rule.hard ? 'binary class indices 0 or 1' : 'binary targets in [0, 1]';
+      const orIgnored = rule.ignoreIndex === null ? '' : ` or ignoreIndex ${rule.ignoreIndex}`;
+      throw new LossInputError(functionName, 'target', allowed + orIgnored, `${y} at position ${formatPosition(k, target.shape)}`);
+    }
+  }
+  return ignored;
+}
+
+export interface IgnoreIndexOption {
+  /** A target value that marks a sample to ignore; it is passed through unchanged. Default -100, as in `crossEntropy`. */
+  ignoreIndex?: number;
+}
+
+function readIgnoreIndex(options: IgnoreIndexOption, functionName: string): number {
+  checkOptionNames(options, ['ignoreIndex'], functionName);
+  return checkInteger(options.ignoreIndex, -100, functionName, 'options.ignoreIndex');
+}
+
+/**
+ * Binary targets `[N]` or `[N, 1]` holding 0 and 1 (float32, as tfjs-layers passes labels, or int32)
+ * as `[N]` int32 class indices for `crossEntropy` on two-class logits. Entries equal to `ignoreIndex`
+ * pass through; any other value (a soft target such as 0.3) is rejected: soft targets need
+ * `binaryTargetsToTwoClassProbs`.
+ *
+ * ```js
+ * binaryTargetsToClassIndices(tf.tensor2d([[1], [0], [-100]])).print();   // [1, 0, -100] (int32)
+ * ```
+ */
+export function binaryTargetsToClassIndices(target: TensorInput, options: IgnoreIndexOption = {}): tf.Tensor1D {
+  const fn = 'binaryTargetsToClassIndices';
+  const ignoreIndex = readIgnoreIndex(options, fn);
+  return tf.tidy(() => {
+    const y = toNumericTensor(target, fn, 'target');
+    const n = binarySampleCount(y, fn, 'target');
+    checkBinaryTargets(y, readValues(y), { hard: true, ignoreIndex }, fn);
+    return tf.reshape(tf.cast(y, 'int32'), [n]) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Class indices 0 and 1 (`[N]` or `[N, 1]`, int32 or float32) as `[N]` float32 binary targets for
+ * `binaryCrossEntropyWithLogits`. Entries equal to `ignoreIndex` pass through (as a float), so that
+ * `classificationLoss` still ignores them; any other index is rejected.
+ *
+ * ```js
+ * classIndicesToBinaryTargets(tf.tensor1d([1, 0, 1], 'int32')).print();   // [1, 0, 1] (float32)
+ * ```
+ */
+export function classIndicesToBinaryTargets(indices: TensorInput, options: IgnoreIndexOption = {}): tf.Tensor1D {
+  const fn = 'classIndicesToBinaryTargets';
+  const ignoreIndex = readIgnoreIndex(options, fn);
+  return tf.tidy(() => {
+    const y = toNumericTensor(indices, fn, 'target');
+    const n = binarySampleCount(y, fn, 'target');
+    checkBinaryTargets(y, readValues(y), { hard: true, ignoreIndex }, fn);
+    return tf.reshape(tf.cast(y, 'float32'), [n]) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Binary targets `y` in [0, 1] (`[N]` or `[N, 1]`, hard or soft) as two-class probability targets
+ * `[N, 2]`, rows `[1 - y, y]`: one-hot rows for hard targets. `crossEntropy` with these targets on
+ * `binaryToTwoClassLogits(z)` is `binaryCrossEntropyWithLogits(z, y)`, also with soft targets and a
+ * class weight `[1, pw]` for `posWeight` (probability targets average over N, as BCE does). The
+ * gradient flows back to `y` (column 1 minus column 0). The inverse is `twoClassToBinaryProbs`.
+ *
+ * ```js
+ * binaryTargetsToTwoClassProbs(tf.tensor1d([1, 0, 0.25])).print();   // [[0, 1], [1, 0], [0.75, 0.25]]
+ * ```
+ */
+export function binaryTargetsToTwoClassProbs(target: TensorInput): tf.Tensor2D {
+  const fn = 'binaryTargetsToTwoClassProbs';
+  return tf.tidy(() => {
+    const y = toFloatTensor(target, fn, 'target');
+    const n = binarySampleCount(y, fn, 'target');
+    checkBinaryTargets(y, readValues(y), { hard: false, ignoreIndex: null }, fn);
+    const column = tf.reshape(y, [n, 1]);
+    return tf.concat([tf.sub(1, column), column], 1) as tf.Tensor2D;
+  });
+}
