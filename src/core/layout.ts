@@ -19,10 +19,13 @@ export function classLayout(shape: readonly number[], classAxis: number, functio
   if (rank === 0) {
     throw new LossInputError(functionName, 'input', 'a tensor with a class axis: [C], [N, C] or [N, C, d1, ..., dk]', 'a scalar');
   }
-  // PyTorch reads a rank-1 input as unbatched [C]; its class axis is then 0 whatever classAxis says.
+  // PyTorch reads a rank-1 input as unbatched [C]: its class axis is 0, which the default 1 (PyTorch's
+  // class axis of batched input), 0 and -1 all name. Any other classAxis is a mistake.
   const axis = rank === 1 ? 0 : classAxis < 0 ? rank + classAxis : classAxis;
-  if (!Number.isInteger(classAxis) || axis < 0 || axis >= rank) {
-    throw new LossInputError(functionName, 'options.classAxis', `an axis of the input of shape ${formatShape(shape)} (from ${-rank} to ${rank - 1})`, String(classAxis));
+  const unbatchedMismatch = rank === 1 && !(classAxis >= -1 && classAxis <= 1);
+  if (!Number.isInteger(classAxis) || axis < 0 || axis >= rank || unbatchedMismatch) {
+    const range = rank === 1 ? '-1, 0 or 1 (an unbatched sample [C])' : `from ${-rank} to ${rank - 1}`;
+    throw new LossInputError(functionName, 'options.classAxis', `an axis of the input of shape ${formatShape(shape)} (${range})`, String(classAxis));
   }
   const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
   return {

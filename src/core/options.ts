@@ -1,4 +1,5 @@
 import { LossInputError } from './errors';
+import { describeValue, isTensor } from './tensors';
 
 /** How per-element losses become the result, as PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -8,14 +9,14 @@ const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 export function checkReduction(value: unknown, functionName: string): Reduction {
   if (value === undefined) return 'mean';
   if (typeof value === 'string' && (REDUCTIONS as readonly string[]).includes(value)) return value as Reduction;
-  throw new LossInputError(functionName, 'options.reduction', `one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}`, JSON.stringify(value) ?? String(value));
+  throw new LossInputError(functionName, 'options.reduction', `one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}`, describeOption(value));
 }
 
 /** An integer option such as `ignoreIndex`. */
 export function checkInteger(value: unknown, defaultValue: number, functionName: string, argument: string): number {
   if (value === undefined) return defaultValue;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new LossInputError(functionName, argument, 'an integer', JSON.stringify(value) ?? String(value));
+    throw new LossInputError(functionName, argument, 'an integer', describeOption(value));
   }
   return value;
 }
@@ -24,16 +25,31 @@ export function checkInteger(value: unknown, defaultValue: number, functionName:
 export function checkInRange(value: unknown, defaultValue: number, low: number, high: number, functionName: string, argument: string): number {
   if (value === undefined) return defaultValue;
   if (typeof value !== 'number' || !(value >= low && value <= high)) {
-    throw new LossInputError(functionName, argument, `a number in [${low}, ${high}]`, JSON.stringify(value) ?? String(value));
+    throw new LossInputError(functionName, argument, `a number in [${low}, ${high}]`, describeOption(value));
   }
   return value;
 }
 
-/** Rejects option names this function does not know, so a typo such as `ignore_index` is not silently ignored. */
-export function checkOptionNames(options: object, known: readonly string[], functionName: string): void {
+/**
+ * Requires `options` to be an object of named options (`undefined` is the default `{}`), and rejects
+ * option names this function does not know, so that a typo such as `ignore_index`, or a reduction or
+ * weight passed in the options' place (`crossEntropy(z, y, 'sum')`), is not silently ignored.
+ */
+export function checkOptionNames(options: unknown, known: readonly string[], functionName: string): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options) || isTensor(options)) {
+    throw new LossInputError(functionName, 'options', `an object of named options (known: ${known.join(', ')})`, describeValue(options));
+  }
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) {
       throw new LossInputError(functionName, `options.${name}`, `one of the known options ${known.join(', ')}`, 'an unknown option');
     }
   }
+}
+
+/** An option's value as an error message shows it: numbers as written (NaN too), strings quoted. */
+function describeOption(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  return describeValue(value);
 }

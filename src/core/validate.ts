@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from './errors';
+import type { Reduction } from './options';
 import { formatPosition, formatShape, readValues, toFloatTensor } from './tensors';
+import { activeValidation } from './validation';
 
 /** A per-class weight: a float tensor or array of shape `[classes]`, read to the host. */
 export function readClassWeight(weight: unknown, classes: number, functionName: string): Float32Array {
@@ -24,6 +26,60 @@ export function checkClassIndices(target: tf.Tensor, values: Float32Array | Int3
       throw new LossInputError(functionName, 'target', `class indices in [0, ${classes}) or ignoreIndex ${ignoreIndex}`, `${y} (${what}) at position ${formatPosition(k, target.shape)}`);
     }
   }
+}
+
+/** PyTorch rejects probabilities outside [0, 1] (NaN included) rather than returning a meaningless loss. */
+export function checkProbabilities(probabilities: tf.Tensor, values: Float32Array | Int32Array, functionName: string): void {
+  for (let e = 0; e < values.length; e++) {
+    const x = values[e];
+    if (!(x >= 0 && x <= 1)) {
+      throw new LossInputError(functionName, 'input', 'probabilities in [0, 1]', `${x} at position ${formatPosition(e, probabilities.shape)}`);
+    }
+  }
+}
+
+/** Arguments whose values passed the active validation mode's check (see `ValidationMode`). */
+export interface Screened {
+  /** What to compute with: the argument itself, or in 'device' mode class indices with each invalid one replaced by ignoreIndex. */
+  tensor: tf.Tensor;
+  /** 'device' mode only: true where the value is valid, of the argument's shape, for `poisonInvalid`. Null when checked on the host. */
+  valid: tf.Tensor | null;
+}
+
+/**
+ * Class indices checked as the active validation mode says: on the host (`checkClassIndices`, which
+ * throws), or on the device, where each invalid index becomes `ignoreIndex`, so that no kernel reads
+ * outside the class axis, and is reported in `valid`. Call inside `tf.tidy`.
+ */
+export function screenClassIndices(target: tf.Tensor, classes: number, ignoreIndex: number, functionName: string): Screened {
+  if (activeValidation() === 'sync') {
+    checkClassIndices(target, readValues(target), classes, ignoreIndex, functionName);
+    return { tensor: target, valid: null };
+  }
+  const y = target.toFloat();
+  const inRange = tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(y, 0), tf.less(y, classes)), tf.equal(y, tf.floor(y)));
+  const valid = tf.logicalOr(inRange, tf.equal(y, ignoreIndex));
+  return { tensor: tf.where(valid, target, tf.fill(target.shape, ignoreIndex, target.dtype)), valid };
+}
+
+/** Probabilities checked as the active validation mode says: on the host (`checkProbabilities`, which throws) or on the device. Call inside `tf.tidy`. */
+export function screenProbabilities(probabilities: tf.Tensor, functionName: string): Screened {
+  if (activeValidation() === 'sync') {
+    checkProbabilities(probabilities, readValues(probabilities), functionName);
+    return { tensor: probabilities, valid: null };
+  }
+  return { tensor: probabilities, valid: tf.logicalAnd(tf.greaterEqual(probabilities, 0), tf.lessEqual(probabilities, 1)) };
+}
+
+/**
+ * The loss, made NaN where `valid` (the shape of the per-sample or per-element loss) is false: those
+ * entries for 'none', the whole loss for 'mean' and 'sum'. It is a product with a factor that is 1 or
+ * NaN, so the gradient is NaN exactly where the loss is. Unchanged when `valid` is null.
+ */
+export function poisonInvalid(loss: tf.Tensor, valid: tf.Tensor | null, reduction: Reduction): tf.Tensor {
+  if (valid === null) return loss;
+  const allValid = reduction === 'none' ? valid : tf.equal(tf.sum(tf.logicalNot(valid).toFloat()), 0);
+  return tf.mul(loss, tf.where(allValid, tf.onesLike(loss), tf.fill(loss.shape, NaN)));
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

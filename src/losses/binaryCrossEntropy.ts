@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape, readBroadcastWeight } from '../core/elementwise';
-import { LossInputError } from '../core/errors';
 import { elementwiseLayout } from '../core/layout';
 import { checkOptionNames, checkReduction, Reduction } from '../core/options';
-import { formatPosition, readValues, TensorInput, toFloatTensor } from '../core/tensors';
+import { readValues, TensorInput, toFloatTensor } from '../core/tensors';
+import { poisonInvalid, screenProbabilities } from '../core/validate';
 import { binaryCrossEntropyFromProbabilities } from '../kernels/binaryCrossEntropy';
 import { fusedLoss } from '../kernels/fusedLoss';
 
@@ -16,16 +16,6 @@ export interface BinaryCrossEntropyOptions {
 
 const OPTIONS = ['weight', 'reduction'] as const;
 
-/** PyTorch rejects probabilities outside [0, 1] (NaN included) rather than returning a meaningless loss. */
-function checkProbabilities(probabilities: tf.Tensor, values: Float32Array, functionName: string): void {
-  for (let e = 0; e < values.length; e++) {
-    const x = values[e];
-    if (!(x >= 0 && x <= 1)) {
-      throw new LossInputError(functionName, 'input', 'probabilities in [0, 1]', `${x} at position ${formatPosition(e, probabilities.shape)}`);
-    }
-  }
-}
-
 /**
  * Binary cross-entropy between probabilities and targets, as PyTorch's
  * `torch.nn.functional.binary_cross_entropy`: how well probabilities `x` in [0, 1] predict targets `y`
@@ -36,8 +26,8 @@ function checkProbabilities(probabilities: tf.Tensor, values: Float32Array, func
  *
  * The clamp at -100 keeps the loss finite for probabilities of exactly 0 and 1. The target must have
  * the input's shape (it is never broadcast); `weight` broadcasts to it. Probabilities outside [0, 1]
- * are an error. The gradients are PyTorch's, in closed form, for the input,
- * `w·(x-y)/max(x(1-x), 1e-12)`, and for (soft) targets, `-w·logit(x)`, which is ±Infinity at
+ * (NaN included) are an error (on GPU backends, a NaN loss: see `setValidation`). The gradients are
+ * PyTorch's, in closed form, for the input, `w·(x-y)/max(x(1-x), 1e-12)`, and for (soft) targets, `-w·logit(x)`, which is ±Infinity at
  * x = 0 or 1 as in PyTorch. Prefer `binaryCrossEntropyWithLogits` on logits: it is stable where
  * the sigmoid rounds to 0 or 1.
  *
@@ -60,11 +50,12 @@ export function binaryCrossEntropy(input: TensorInput, target: TensorInput, opti
     const targets = toFloatTensor(target, fn, 'target');
     checkSameShape(probabilities, targets, fn);
     const weight = options.weight === undefined ? null : readBroadcastWeight(options.weight, probabilities.shape, fn, 'options.weight');
+    const { valid } = screenProbabilities(probabilities, fn);
     const values = readValues(probabilities) as Float32Array;
-    checkProbabilities(probabilities, values, fn);
     const args = { input: values, target: readValues(targets) as Float32Array, weight, reduction, shape: probabilities.shape };
-    return fusedLoss([probabilities, targets], elementwiseLayout(values.length), (withGradients) =>
+    const loss = fusedLoss([probabilities, targets], elementwiseLayout(values.length), (withGradients) =>
       binaryCrossEntropyFromProbabilities(args, withGradients),
     );
+    return poisonInvalid(loss, valid, reduction);
   });
 }

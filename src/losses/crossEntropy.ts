@@ -3,7 +3,7 @@ import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
 import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
 import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { checkClassIndices, readClassWeight, sameShape, withoutAxis } from '../core/validate';
+import { poisonInvalid, readClassWeight, sameShape, screenClassIndices, withoutAxis } from '../core/validate';
 import { fusedLoss } from '../kernels/fusedLoss';
 import { softmaxCrossEntropyWithIndices, softmaxCrossEntropyWithProbabilities } from '../kernels/softmaxCrossEntropy';
 
@@ -74,12 +74,13 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
       throw new LossInputError(
         fn,
         'target',
-        `class indices of shape ${formatShape(sampleShape)} or class probabilities of shape ${formatShape(logits.shape)} (for input of shape ${formatShape(logits.shape)}, class axis ${axis})`,
-        `shape ${formatShape(labels.shape)}`,
+        `class indices of shape ${formatShape(sampleShape)} or class probabilities (float32) of shape ${formatShape(logits.shape)} (for input of shape ${formatShape(logits.shape)}, class axis ${axis})`,
+        `${labels.dtype === 'int32' ? 'an int32 tensor (read as class indices) of ' : ''}shape ${formatShape(labels.shape)}`,
       );
     }
-    const indices = readValues(labels);
-    checkClassIndices(labels, indices, layout.classes, ignoreIndex, fn);
-    return fusedLoss([logits], layout, (withGradients) => softmaxCrossEntropyWithIndices({ ...common, target: indices, ignoreIndex }, withGradients));
+    const screened = screenClassIndices(labels, layout.classes, ignoreIndex, fn);
+    const indices = readValues(screened.tensor);
+    const loss = fusedLoss([logits], layout, (withGradients) => softmaxCrossEntropyWithIndices({ ...common, target: indices, ignoreIndex }, withGradients));
+    return poisonInvalid(loss, screened.valid, reduction);
   });
 }

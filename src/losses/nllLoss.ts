@@ -3,7 +3,7 @@ import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
 import { checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
 import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { checkClassIndices, readClassWeight, sameShape, withoutAxis } from '../core/validate';
+import { poisonInvalid, readClassWeight, sameShape, screenClassIndices, withoutAxis } from '../core/validate';
 import { fusedLoss } from '../kernels/fusedLoss';
 import { negativeLogLikelihood } from '../kernels/negativeLogLikelihood';
 
@@ -53,11 +53,12 @@ export function nllLoss(input: TensorInput, target: TensorInput, options: NllLos
       throw new LossInputError(fn, 'target', `class indices of shape ${formatShape(sampleShape)} (for input of shape ${formatShape(logProbabilities.shape)}, class axis ${axis})`, `shape ${formatShape(labels.shape)}`);
     }
     const weight = options.weight === undefined ? null : readClassWeight(options.weight, layout.classes, fn);
-    const indices = readValues(labels);
-    checkClassIndices(labels, indices, layout.classes, ignoreIndex, fn);
+    const screened = screenClassIndices(labels, layout.classes, ignoreIndex, fn);
+    const indices = readValues(screened.tensor);
     const values = readValues(logProbabilities) as Float32Array;
-    return fusedLoss([logProbabilities], layout, (withGradients) =>
+    const loss = fusedLoss([logProbabilities], layout, (withGradients) =>
       negativeLogLikelihood({ logProbabilities: values, layout, target: indices, weight, ignoreIndex, reduction, sampleShape }, withGradients),
     );
+    return poisonInvalid(loss, screened.valid, reduction);
   });
 }

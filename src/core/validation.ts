@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LossInputError } from './errors';
+import { describeValue } from './tensors';
+
+/**
+ * How the losses check the *values* of their arguments: class indices in range and integral
+ * (crossEntropy, nllLoss) and probabilities in [0, 1] (binaryCrossEntropy).
+ *
+ * - `'sync'`: the values are read to the host and checked before anything is computed; a bad value
+ *   throws a `LossInputError` naming it and its position. On a GPU backend the read-back waits for
+ *   the GPU (it stalls a training loop that would otherwise queue work ahead).
+ * - `'device'`: the values are checked with tensor ops where they live, never read back for it. A
+ *   bad value makes the loss NaN, and its gradient NaN: for reduction 'none' at the samples (BCE:
+ *   elements) whose target (probability) is bad, for 'mean' and 'sum' the whole loss and gradient.
+ *   NaN then reaches the weights through the optimizer, visibly; it never becomes a plausible number.
+ *   (PyTorch on CUDA stops the process with a device-side assert instead.)
+ *
+ * Shapes, dtypes and options are checked synchronously in every mode: they are known without reading
+ * any data, and they always throw.
+ */
+export type ValidationMode = 'sync' | 'device';
+
+/** `'auto'` (the default): `'device'` on backends whose data lives on a GPU, `'sync'` on every other. */
+export type ValidationSetting = ValidationMode | 'auto';
+
+const SETTINGS: readonly ValidationSetting[] = ['auto', 'sync', 'device'];
+
+/** Backends whose tensors live in GPU memory, where a read-back waits for the queued GPU work. */
+const DEVICE_BACKENDS: readonly string[] = ['webgl', 'webgpu'];
+
+let setting: ValidationSetting = 'auto';
+
+/**
+ * Chooses how every loss checks the values of its arguments from now on (see `ValidationMode`), like
+ * `tf.setBackend`, for the whole program: `setValidation('sync')` on webgl while debugging a data
+ * pipeline gives errors that name the bad label; `setValidation('device')` on cpu tests what a GPU
+ * training run will see.
+ */
+export function setValidation(mode: ValidationSetting): void {
+  if (!(SETTINGS as readonly unknown[]).includes(mode)) {
+    throw new LossInputError('setValidation', 'mode', `one of ${SETTINGS.map((s) => `'${s}'`).join(', ')}`, describeValue(mode));
+  }
+  setting = mode;
+}
+
+/** The setting last given to `setValidation` (`'auto'` until then). */
+export function getValidation(): ValidationSetting {
+  return setting;
+}
+
+/** The mode in force for a call now: the setting, with `'auto'` resolved against the current backend. */
+export function activeValidation(): ValidationMode {
+  if (setting !== 'auto') return setting;
+  return DEVICE_BACKENDS.includes(tf.getBackend()) ? 'device' : 'sync';
+}
