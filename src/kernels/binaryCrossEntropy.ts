@@ -1,5 +1,8 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { Reduction } from '../core/options';
-import type { FusedResult } from './fusedLoss';
+import { reduceLoss, reductionScale } from './composite';
+import type { CompositeResult, FusedResult } from './fusedLoss';
+import { softplusOfNegative } from './fastMath';
 import { finish } from './softmaxCrossEntropy';
 
 /** Inputs of the binary cross-entropy kernels, already validated and read to the host, all of one shape. */
@@ -60,30 +63,91 @@ export function binaryCrossEntropyFromProbabilities(args: BinaryCrossEntropyArgs
  * (algebraically PyTorch's `(1-y)·x + (1+(pw-1)·y)·softplus(-x)`, with no cancellation between large
  * terms), where both softplus share `log1p(exp(-|x|))`, so any finite logit gives a finite loss.
  * When asked, the gradients `w·((1-y)·σ(x) - pw·y·σ(-x))` for the input and `w·(pw·softplus(-x) - softplus(x))`
- * for the target, scaled by 1/size for 'mean'. Accumulates in float64.
+ * for the target, scaled by 1/size for 'mean'. Accumulates in float64; `softplusOfNegative` gives
+ * softplus and sigmoid from one table lookup per element.
  */
 export function binaryCrossEntropyFromLogits(args: BinaryCrossEntropyArgs & { posWeight: Float32Array | null }, withGradients: boolean): FusedResult {
   const { input, target, weight, posWeight, reduction } = args;
-  const { scale, perElement, inputGradient, targetGradient } = outputs(input.length, reduction, withGradients);
+  const size = input.length;
+  const scale = reduction === 'mean' ? 1 / size : 1;
+  const perElement = reduction === 'none' ? new Float32Array(size) : null;
+  const inputGradient = withGradients ? new Float32Array(size) : null;
+  const targetGradient = withGradients ? new Float32Array(size) : null;
+  const sigmoid = new Float64Array(1);
   let total = 0;
-  for (let e = 0; e < input.length; e++) {
+  for (let e = 0; e < size; e++) {
     const x = input[e];
     const y = target[e];
     const w = weight === null ? 1 : weight[e];
     const pw = posWeight === null ? 1 : posWeight[e];
-    const expNegAbs = Math.exp(-Math.abs(x));
-    const log1pExp = Math.log1p(expNegAbs);
-    const softplusX = Math.max(x, 0) + log1pExp; // -log σ(-x)
-    const softplusNegX = Math.max(-x, 0) + log1pExp; // -log σ(x)
+    const magnitude = Math.abs(x);
+    const log1pExp = softplusOfNegative(magnitude, sigmoid); // log1p(exp(-|x|)), and σ(-|x|) in sigmoid[0]
+    // No branch on the sign of x (it would mispredict half the time): max(±x, 0) = (|x| ± x)/2 exactly.
+    const softplusX = 0.5 * (magnitude + x) + log1pExp; // -log σ(-x)
+    const softplusNegX = 0.5 * (magnitude - x) + log1pExp; // -log σ(x)
     const loss = w * ((1 - y) * softplusX + pw * y * softplusNegX);
     total += loss;
     if (perElement !== null) perElement[e] = loss;
     if (inputGradient !== null && targetGradient !== null) {
-      const sigmoidX = x >= 0 ? 1 / (1 + expNegAbs) : expNegAbs / (1 + expNegAbs);
-      const sigmoidNegX = x >= 0 ? expNegAbs / (1 + expNegAbs) : 1 / (1 + expNegAbs);
+      const small = sigmoid[0];
+      const sigmoidX = small + (1 - 2 * small) * +(x >= 0);
+      const sigmoidNegX = small + (1 - 2 * small) * +(x < 0);
       inputGradient[e] = w * ((1 - y) * sigmoidX - pw * y * sigmoidNegX) * scale;
       targetGradient[e] = w * (pw * softplusNegX - softplusX) * scale;
     }
   }
-  return finish(total, scale, perElement, args.shape, reduction, inputGradient !== null && targetGradient !== null ? [inputGradient, targetGradient] : undefined);
+  const gradients = inputGradient !== null && targetGradient !== null ? [inputGradient, targetGradient] : undefined;
+  return finish(total, scale, perElement, args.shape, reduction, gradients);
+}
+
+/** The composites' arguments: as the fused kernels', with input and target as tensors that stay on their backend. */
+export interface BinaryCrossEntropyCompositeArgs extends Omit<BinaryCrossEntropyArgs, 'input' | 'target'> {
+  input: tf.Tensor;
+  target: tf.Tensor;
+}
+
+/** A materialised per-element weight as a tensor of `shape`, or null for all ones. */
+function weightTensor(weight: Float32Array | null, shape: number[]): tf.Tensor | null {
+  return weight === null ? null : tf.tensor(weight, shape, 'float32');
+}
+
+function weighted(t: tf.Tensor, weight: tf.Tensor | null): tf.Tensor {
+  return weight === null ? t : tf.mul(t, weight);
+}
+
+/** `binaryCrossEntropyFromProbabilities` as a composite of tfjs ops (see `KernelPath`). */
+export function binaryCrossEntropyFromProbabilitiesComposite(args: BinaryCrossEntropyCompositeArgs, withGradients: boolean): CompositeResult {
+  const { input: x, target: y, reduction, shape } = args;
+  const weight = weightTensor(args.weight, shape);
+  const logX = tf.log(x);
+  const logOneMinusX = tf.log1p(tf.neg(x));
+  const oneMinusY = tf.sub(1, y);
+  const loss = tf.neg(weighted(tf.add(tf.mul(y, tf.maximum(logX, LOG_FLOOR)), tf.mul(oneMinusY, tf.maximum(logOneMinusX, LOG_FLOOR))), weight));
+  const scale = reductionScale(reduction, x.size);
+  const value = reduceLoss(loss, reduction, scale, shape);
+  if (!withGradients) return { value };
+  const variance = tf.maximum(tf.mul(x, tf.sub(1, x)), VARIANCE_FLOOR);
+  const inputGradient = tf.mul(weighted(tf.div(tf.sub(x, y), variance), weight), scale);
+  const targetGradient = tf.mul(weighted(tf.sub(logOneMinusX, logX), weight), scale);
+  return { value, gradients: [inputGradient, targetGradient] };
+}
+
+/** `binaryCrossEntropyFromLogits` as a composite of tfjs ops (see `KernelPath`). */
+export function binaryCrossEntropyFromLogitsComposite(args: BinaryCrossEntropyCompositeArgs & { posWeight: Float32Array | null }, withGradients: boolean): CompositeResult {
+  const { input: x, target: y, reduction, shape } = args;
+  const weight = weightTensor(args.weight, shape);
+  const posWeight = weightTensor(args.posWeight, shape);
+  const log1pExp = tf.log1p(tf.exp(tf.neg(tf.abs(x))));
+  const softplusX = tf.add(tf.relu(x), log1pExp);
+  const negX = tf.neg(x);
+  const softplusNegX = tf.add(tf.relu(negX), log1pExp);
+  const oneMinusY = tf.sub(1, y);
+  const positiveY = weighted(y, posWeight); // pw·y
+  const loss = weighted(tf.add(tf.mul(oneMinusY, softplusX), tf.mul(positiveY, softplusNegX)), weight);
+  const scale = reductionScale(reduction, x.size);
+  const value = reduceLoss(loss, reduction, scale, shape);
+  if (!withGradients) return { value };
+  const inputGradient = tf.mul(weighted(tf.sub(tf.mul(oneMinusY, tf.sigmoid(x)), tf.mul(positiveY, tf.sigmoid(negX))), weight), scale);
+  const targetGradient = tf.mul(weighted(tf.sub(weighted(softplusNegX, posWeight), softplusX), weight), scale);
+  return { value, gradients: [inputGradient, targetGradient] };
 }

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import type { ClassLayout } from '../core/layout';
+import { describeValue } from '../core/tensors';
+import { isHostMemoryBackend } from '../core/validation';
 
 /** What a fused kernel returns: the loss, and when asked, its gradients computed in the same pass. */
 export interface FusedResult {
@@ -36,8 +38,6 @@ export type CompositeRun = (withGradients: boolean, inputs: tf.Tensor[]) => Comp
 export type KernelPath = 'auto' | 'fused' | 'composite';
 
 const KERNEL_PATHS: readonly KernelPath[] = ['auto', 'fused', 'composite'];
-/** Backends whose tensors can be read without a device transfer. */
-const HOST_MEMORY_BACKENDS: readonly string[] = ['cpu', 'wasm', 'tensorflow'];
 let kernelPath: KernelPath = 'auto';
 
 /**
@@ -51,11 +51,12 @@ let kernelPath: KernelPath = 'auto';
  */
 export function setKernelPath(path: KernelPath): void {
   if (!(KERNEL_PATHS as readonly unknown[]).includes(path)) {
-    throw new LossInputError('setKernelPath', 'path', `one of ${KERNEL_PATHS.map((p) => `'${p}'`).join(', ')}`, JSON.stringify(path) ?? String(path));
+    throw new LossInputError('setKernelPath', 'path', `one of ${KERNEL_PATHS.map((p) => `'${p}'`).join(', ')}`, describeValue(path));
   }
   kernelPath = path;
 }
 
+/** The setting last given to `setKernelPath` (`'auto'` until then). */
 export function getKernelPath(): KernelPath {
   return kernelPath;
 }
@@ -63,7 +64,7 @@ export function getKernelPath(): KernelPath {
 /** The implementation the losses use on `backend` (default: the current one) under the current setting. */
 export function resolveKernelPath(backend: string = tf.getBackend()): 'fused' | 'composite' {
   if (kernelPath !== 'auto') return kernelPath;
-  return HOST_MEMORY_BACKENDS.includes(backend) ? 'fused' : 'composite';
+  return isHostMemoryBackend(backend) ? 'fused' : 'composite';
 }
 
 interface EngineState {

@@ -1,7 +1,9 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
 import { finish } from './softmaxCrossEntropy';
-import type { FusedResult } from './fusedLoss';
+import { fromClassesLast, keptSampleScale, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
+import type { CompositeResult, FusedResult } from './fusedLoss';
 
 /**
  * Negative log-likelihood of log-probabilities: `loss_n = -w[y_n]·x[n, y_n]` (0 where ignored), its
@@ -46,4 +48,27 @@ export function negativeLogLikelihood(
     }
   }
   return finish(total, scale, perSample, args.sampleShape, reduction, gradient === null ? undefined : [gradient]);
+}
+
+/** `negativeLogLikelihood` as a composite of tfjs ops (see `KernelPath`), with the targets read on the device. */
+export function negativeLogLikelihoodComposite(
+  args: {
+    logProbabilities: tf.Tensor;
+    layout: ClassLayout;
+    target: tf.Tensor;
+    weight: Float32Array | null;
+    ignoreIndex: number;
+    reduction: Reduction;
+    sampleShape: number[];
+  },
+  withGradient: boolean,
+): CompositeResult {
+  const { layout, reduction } = args;
+  const targets = targetWeights(args.target, layout, args.weight, args.ignoreIndex);
+  const perSample = tf.neg(tf.sum(tf.mul(targets.atTarget, toClassesLast(args.logProbabilities, layout)), 1));
+  const scale = reductionScale(reduction, tf.sum(targets.perSample));
+  const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
+  if (!withGradient) return { value };
+  const gradient = tf.mul(targets.atTarget, tf.neg(keptSampleScale(targets.kept, scale)));
+  return { value, gradients: [fromClassesLast(gradient, layout, args.logProbabilities.shape)] };
 }

@@ -1,7 +1,9 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
-import { expNonPositive, log1pUnit } from './fastMath';
-import type { FusedResult } from './fusedLoss';
+import { expNonPositive, softplusOfNegative } from './fastMath';
+import { fromClassesLast, keptSampleScale, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
+import type { CompositeResult, FusedResult } from './fusedLoss';
 
 /** Inputs of the cross-entropy kernels, already validated and read to the host. */
 export interface SoftmaxCrossEntropyArgs {
@@ -15,38 +17,61 @@ export interface SoftmaxCrossEntropyArgs {
   sampleShape: number[];
 }
 
-/** The largest logit of the sample `exponentiate` saw last (a module variable: no allocation per sample). */
-let sampleMax = 0;
+/** `Σ_c exps[c]` of the sample `logSumExp` saw last (a module variable: no allocation per sample). */
+let sampleSum = 1;
+/** Where `softplusOfNegative` writes its sigmoid. */
+const sigmoidScratch = new Float64Array(1);
 
 /**
- * The softmax denominator of one sample whose logits sit at `base + c·stride`: returns
- * `Σ_c exp(x_c - max)`, sets `sampleMax`, and writes each `exp(x_c - max)` to `exps` at the logit's
- * position when given (the gradient array, scaled in place afterwards: one exponential per logit).
- * NaN anywhere in the sample makes the sum NaN, as in PyTorch.
+ * The log-sum-exp of one sample whose logits sit at `base + c·stride` (up to `end`). When `exps` is
+ * given (the gradient array, scaled in place afterwards), writes there, at each logit's position, a
+ * number proportional to its softmax probability, and sets `sampleSum` to their sum: `exp(x_c - max)`
+ * for C > 2, one exponential per logit; the probabilities themselves for C = 2, from the table of
+ * `softplusOfNegative` without a branch on which logit is larger (it would mispredict half the time).
+ * NaN anywhere in the sample gives NaN, as in PyTorch.
  */
-function exponentiate(logits: Float32Array, base: number, end: number, stride: number, exps: Float32Array | null): number {
+function logSumExp(logits: Float32Array, base: number, end: number, stride: number, exps: Float32Array | null): number {
+  if (end - base === 2 * stride) {
+    const x0 = logits[base];
+    const x1 = logits[base + stride];
+    const difference = x1 - x0;
+    const gap = Math.abs(difference);
+    const log1pExp = softplusOfNegative(gap, sigmoidScratch); // log1p(exp(-gap)); σ(-gap) in the scratch
+    if (exps !== null) {
+      const small = sigmoidScratch[0];
+      exps[base] = small + (1 - 2 * small) * +(difference < 0);
+      exps[base + stride] = small + (1 - 2 * small) * +(difference >= 0);
+      sampleSum = 1;
+    }
+    return 0.5 * (x0 + x1 + gap) + log1pExp; // max(x0, x1) + log1p(exp(-|x1 - x0|))
+  }
   let max = -Infinity;
   for (let at = base; at < end; at += stride) {
     const x = logits[at];
     if (x > max || x !== x) max = x;
   }
-  sampleMax = max;
   let sum = 0;
   if (exps === null) {
     for (let at = base; at < end; at += stride) sum += expNonPositive(logits[at] - max);
-  } else {
-    for (let at = base; at < end; at += stride) {
-      const e = expNonPositive(logits[at] - max);
-      exps[at] = e;
-      sum += e;
+  } else if (stride === 1) {
+    // Four partial sums: one running sum would chain every addition to the previous one.
+    let sum1 = 0;
+    let sum2 = 0;
+    let sum3 = 0;
+    let at = base;
+    for (; at + 3 < end; at += 4) {
+      sum += exps[at] = expNonPositive(logits[at] - max);
+      sum1 += exps[at + 1] = expNonPositive(logits[at + 1] - max);
+      sum2 += exps[at + 2] = expNonPositive(logits[at + 2] - max);
+      sum3 += exps[at + 3] = expNonPositive(logits[at + 3] - max);
     }
+    for (; at < end; at++) sum += exps[at] = expNonPositive(logits[at] - max);
+    sum += sum1 + sum2 + sum3;
+  } else {
+    for (let at = base; at < end; at += stride) sum += exps[at] = expNonPositive(logits[at] - max);
   }
-  return sum;
-}
-
-/** `log(sum)` of a softmax denominator (at least 1): for two classes `sum - 1` is the smaller exponential, so log1p. */
-function logOfSum(sum: number, classes: number): number {
-  return classes === 2 ? log1pUnit(sum - 1) : Math.log(sum);
+  sampleSum = sum;
+  return max + Math.log(sum);
 }
 
 /**
@@ -89,8 +114,7 @@ export function softmaxCrossEntropyWithIndices(
       if (y === ignoreIndex) continue;
       const base = o * classes * inner + i;
       const end = base + classes * inner;
-      const sum = exponentiate(logits, base, end, inner, gradient);
-      const lse = sampleMax + logOfSum(sum, classes);
+      const lse = logSumExp(logits, base, end, inner, gradient);
       const wy = weight === null ? 1 : weight[y];
       let loss = (1 - eps) * wy * (lse - logits[base + y * inner]);
       if (eps > 0) {
@@ -105,8 +129,8 @@ export function softmaxCrossEntropyWithIndices(
       total += loss;
       if (perSample !== null) perSample[s] = loss;
       if (gradient !== null) {
-        // gradient holds exp(x_c - max); p_c = that / sum.
-        const probabilityScale = (((1 - eps) * wy + smoothing * weightSum) * scale) / sum;
+        // gradient holds numbers proportional to p_c, summing to sampleSum.
+        const probabilityScale = (((1 - eps) * wy + smoothing * weightSum) * scale) / sampleSum;
         if (eps > 0) {
           for (let at = base, c = 0; at < end; at += inner, c++) gradient[at] = gradient[at] * probabilityScale - smoothingPull[c];
         } else {
@@ -139,8 +163,7 @@ export function softmaxCrossEntropyWithProbabilities(args: SoftmaxCrossEntropyAr
     for (let i = 0; i < inner; i++) {
       const base = o * classes * inner + i;
       const end = base + classes * inner;
-      const sum = exponentiate(logits, base, end, inner, logitGradient);
-      const lse = sampleMax + logOfSum(sum, classes);
+      const lse = logSumExp(logits, base, end, inner, logitGradient);
       let loss = 0;
       let targetMass = 0; // Σ_k w_k t'_k
       for (let at = base, c = 0; at < end; at += inner, c++) {
@@ -153,8 +176,8 @@ export function softmaxCrossEntropyWithProbabilities(args: SoftmaxCrossEntropyAr
       total += loss;
       if (perSample !== null) perSample[o * inner + i] = loss;
       if (logitGradient !== null) {
-        // logitGradient holds exp(x_c - max); p_c = that / sum.
-        const probabilityScale = (targetMass * scale) / sum;
+        // logitGradient holds numbers proportional to p_c, summing to sampleSum.
+        const probabilityScale = (targetMass * scale) / sampleSum;
         for (let at = base, c = 0; at < end; at += inner, c++) {
           const weighted = (weight === null ? 1 : weight[c]) * (keep * target[at] + smoothing);
           logitGradient[at] = logitGradient[at] * probabilityScale - weighted * scale;
@@ -164,6 +187,68 @@ export function softmaxCrossEntropyWithProbabilities(args: SoftmaxCrossEntropyAr
   }
   const gradients = logitGradient !== null && targetGradient !== null ? [logitGradient, targetGradient] : undefined;
   return finish(total, scale, perSample, args.sampleShape, reduction, gradients);
+}
+
+/** The composites' arguments: as the fused kernels', with the logits as a tensor that stays on its backend. */
+export interface SoftmaxCrossEntropyCompositeArgs extends Omit<SoftmaxCrossEntropyArgs, 'logits'> {
+  logits: tf.Tensor;
+}
+
+/**
+ * `softmaxCrossEntropyWithIndices` as a composite of tfjs ops (see `KernelPath`): the same loss and
+ * closed-form gradient, with the targets read on the device.
+ */
+export function softmaxCrossEntropyWithIndicesComposite(
+  args: SoftmaxCrossEntropyCompositeArgs & { target: tf.Tensor; ignoreIndex: number },
+  withGradient: boolean,
+): CompositeResult {
+  const { layout, labelSmoothing: eps, reduction } = args;
+  const smoothing = eps / layout.classes;
+  const logits = toClassesLast(args.logits, layout);
+  const targets = targetWeights(args.target, layout, args.weight, args.ignoreIndex);
+  const logProbabilities = tf.sub(logits, tf.logSumExp(logits, 1, true));
+  let perSample = tf.neg(tf.sum(tf.mul(targets.atTarget, logProbabilities), 1));
+  if (eps > 0) {
+    const weighted = targets.classWeight === null ? logProbabilities : tf.mul(logProbabilities, targets.classWeight);
+    const smoothingTerm = tf.mul(tf.neg(tf.sum(weighted, 1)), targets.kept);
+    perSample = tf.add(tf.mul(perSample, 1 - eps), tf.mul(smoothingTerm, smoothing));
+  }
+  const scale = reductionScale(reduction, tf.sum(targets.perSample));
+  const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
+  if (!withGradient) return { value };
+  // p·((1-ε)w_y + (ε/C)·Σw) - (1-ε)w_y·[c=y] - (ε/C)·w_c, on kept samples, times the reduction's scale.
+  const classWeightSum = targets.classWeight === null ? layout.classes : tf.sum(targets.classWeight);
+  let rowFactor: tf.Tensor = tf.mul(targets.perSample, 1 - eps);
+  let pull: tf.Tensor = tf.mul(targets.atTarget, 1 - eps);
+  if (eps > 0) {
+    rowFactor = tf.add(rowFactor, tf.mul(tf.mul(targets.kept, classWeightSum), smoothing));
+    const smoothingPull = tf.mul(tf.expandDims(targets.kept, 1), smoothing);
+    pull = tf.add(pull, targets.classWeight === null ? smoothingPull : tf.mul(smoothingPull, targets.classWeight));
+  }
+  const gradient = tf.mul(tf.sub(tf.mul(tf.exp(logProbabilities), tf.expandDims(rowFactor, 1)), pull), keptSampleScale(targets.kept, scale));
+  return { value, gradients: [fromClassesLast(gradient, layout, args.logits.shape)] };
+}
+
+/** `softmaxCrossEntropyWithProbabilities` as a composite of tfjs ops (see `KernelPath`). */
+export function softmaxCrossEntropyWithProbabilitiesComposite(args: SoftmaxCrossEntropyCompositeArgs & { target: tf.Tensor }, withGradient: boolean): CompositeResult {
+  const { layout, labelSmoothing: eps, reduction } = args;
+  const logits = toClassesLast(args.logits, layout);
+  const target = toClassesLast(args.target, layout);
+  const classWeight = args.weight === null ? null : tf.tensor1d(args.weight, 'float32');
+  const smoothed = eps > 0 ? tf.add(tf.mul(target, 1 - eps), eps / layout.classes) : target;
+  const weighted = classWeight === null ? smoothed : tf.mul(smoothed, classWeight);
+  const logProbabilities = tf.sub(logits, tf.logSumExp(logits, 1, true));
+  const perSample = tf.neg(tf.sum(tf.mul(weighted, logProbabilities), 1));
+  const scale = reductionScale(reduction, layout.outer * layout.inner);
+  const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
+  if (!withGradient) return { value };
+  const logitGradient = tf.mul(tf.sub(tf.mul(tf.exp(logProbabilities), tf.sum(weighted, 1, true)), weighted), scale);
+  const targetScale = tf.mul(scale, -(1 - eps));
+  const targetGradient = tf.mul(classWeight === null ? logProbabilities : tf.mul(logProbabilities, classWeight), targetScale);
+  return {
+    value,
+    gradients: [fromClassesLast(logitGradient, layout, args.logits.shape), fromClassesLast(targetGradient, layout, args.logits.shape)],
+  };
 }
 
 /** Packs the reduced loss: per sample for 'none', the scaled total otherwise (NaN for a mean over nothing, as 0/0). */
