@@ -1,17 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { LossInputError } from '../../src/core/errors';
 import { binaryCrossEntropy } from '../../src/losses/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits, BinaryCrossEntropyWithLogitsOptions } from '../../src/losses/binaryCrossEntropyWithLogits';
+import { expectClose, expectInputError } from '../helpers/assertions';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 type Options = BinaryCrossEntropyWithLogitsOptions;
-
-/** Each value within `atol + rtol·|expected|` of its expectation (equal when infinite); lists the misses. */
-function expectClose(actual: ArrayLike<number>, expected: readonly number[], rtol = 1e-5, atol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  const misses = expected.flatMap((e, i) => (actual[i] === e || Math.abs(actual[i] - e) <= atol + rtol * Math.abs(e) ? [] : [{ i, actual: actual[i], expected: e }]));
-  expect(misses).toEqual([]);
-}
 
 /** The loss's shape and values, checking that the call leaves no tensor behind. */
 function loss(input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: Options): { shape: number[]; values: number[] } {
@@ -30,20 +23,6 @@ function gradients(input: tf.Tensor, target: tf.Tensor, options?: Options, dy?: 
     const out: [number[], number[]] = [Array.from(dx.dataSync()), Array.from(dt.dataSync())];
     tf.dispose([dx, dt]);
     return out;
-  });
-}
-
-/** Calls `call`, expecting a LossInputError whose message contains each fragment, and no leaked tensor. */
-function expectInputError(call: () => unknown, ...fragments: string[]): void {
-  expectNoLeak(() => {
-    let error: unknown;
-    try {
-      call();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(LossInputError);
-    for (const fragment of fragments) expect((error as Error).message).toContain(fragment);
   });
 }
 

@@ -56,9 +56,11 @@ export function screenClassIndices(target: tf.Tensor, classes: number, ignoreInd
     checkClassIndices(target, readValues(target), classes, ignoreIndex, functionName);
     return { tensor: target, valid: null };
   }
-  const y = target.toFloat();
-  const inRange = tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(y, 0), tf.less(y, classes)), tf.equal(y, tf.floor(y)));
-  const valid = tf.logicalOr(inRange, tf.equal(y, ignoreIndex));
+  const valid = offTape(target, (t) => {
+    const y = t.toFloat();
+    const inRange = tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(y, 0), tf.less(y, classes)), tf.equal(y, tf.floor(y)));
+    return tf.logicalOr(inRange, tf.equal(y, ignoreIndex));
+  });
   return { tensor: tf.where(valid, target, tf.fill(target.shape, ignoreIndex, target.dtype)), valid };
 }
 
@@ -68,7 +70,20 @@ export function screenProbabilities(probabilities: tf.Tensor, functionName: stri
     checkProbabilities(probabilities, readValues(probabilities), functionName);
     return { tensor: probabilities, valid: null };
   }
-  return { tensor: probabilities, valid: tf.logicalAnd(tf.greaterEqual(probabilities, 0), tf.lessEqual(probabilities, 1)) };
+  return { tensor: probabilities, valid: offTape(probabilities, (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1))) };
+}
+
+/**
+ * `compute(x)`, hidden from the gradient tape: a validity mask is not differentiable, and the tape
+ * would otherwise fail on its comparisons when the input is differentiated. tfjs has no stop-gradient
+ * op, but the ops of a custom-gradient op's forward pass are not recorded; its own gradient is zero.
+ */
+function offTape(x: tf.Tensor, compute: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const hidden = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const t = args[0] as tf.Tensor;
+    return { value: compute(t), gradFunc: () => tf.zeros(t.shape) };
+  });
+  return hidden(x);
 }
 
 /**
@@ -78,8 +93,11 @@ export function screenProbabilities(probabilities: tf.Tensor, functionName: stri
  */
 export function poisonInvalid(loss: tf.Tensor, valid: tf.Tensor | null, reduction: Reduction): tf.Tensor {
   if (valid === null) return loss;
-  const allValid = reduction === 'none' ? valid : tf.equal(tf.sum(tf.logicalNot(valid).toFloat()), 0);
-  return tf.mul(loss, tf.where(allValid, tf.onesLike(loss), tf.fill(loss.shape, NaN)));
+  const factor = offTape(valid, (v) => {
+    const allValid = reduction === 'none' ? v : tf.equal(tf.sum(tf.logicalNot(v).toFloat()), 0);
+    return tf.where(allValid, tf.onesLike(loss), tf.fill(loss.shape, NaN));
+  });
+  return tf.mul(loss, factor);
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -20,13 +20,20 @@ import { describeValue } from './tensors';
  */
 export type ValidationMode = 'sync' | 'device';
 
-/** `'auto'` (the default): `'device'` on backends whose data lives on a GPU, `'sync'` on every other. */
+/**
+ * `'auto'` (the default): `'sync'` on the backends whose data lives in host memory (`cpu`, `wasm`,
+ * `tensorflow`), `'device'` on every other (`webgl`, `webgpu`, ...), where a read-back waits for the GPU.
+ */
 export type ValidationSetting = ValidationMode | 'auto';
 
 const SETTINGS: readonly ValidationSetting[] = ['auto', 'sync', 'device'];
 
-/** Backends whose tensors live in GPU memory, where a read-back waits for the queued GPU work. */
-const DEVICE_BACKENDS: readonly string[] = ['webgl', 'webgpu'];
+/** Backends whose tensors live in host memory: reading them costs a copy at most, never a wait for a device. */
+const HOST_MEMORY_BACKENDS: readonly string[] = ['cpu', 'wasm', 'tensorflow'];
+
+export function isHostMemoryBackend(backend: string): boolean {
+  return HOST_MEMORY_BACKENDS.includes(backend);
+}
 
 let setting: ValidationSetting = 'auto';
 
@@ -51,5 +58,5 @@ export function getValidation(): ValidationSetting {
 /** The mode in force for a call now: the setting, with `'auto'` resolved against the current backend. */
 export function activeValidation(): ValidationMode {
   if (setting !== 'auto') return setting;
-  return DEVICE_BACKENDS.includes(tf.getBackend()) ? 'device' : 'sync';
+  return isHostMemoryBackend(tf.getBackend()) ? 'sync' : 'device';
 }

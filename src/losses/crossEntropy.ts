@@ -75,7 +75,7 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
         fn,
         'target',
         `class indices of shape ${formatShape(sampleShape)} or class probabilities (float32) of shape ${formatShape(logits.shape)} (for input of shape ${formatShape(logits.shape)}, class axis ${axis})`,
-        `${labels.dtype === 'int32' ? 'an int32 tensor (read as class indices) of ' : ''}shape ${formatShape(labels.shape)}`,
+        `${sameShape(labels.shape, logits.shape) ? 'an int32 tensor (read as class indices) of ' : ''}shape ${formatShape(labels.shape)}`,
       );
     }
     const screened = screenClassIndices(labels, layout.classes, ignoreIndex, fn);

@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs';
+import { LossInputError } from '../../src/core/errors';
+
+/**
+ * Each value within `atol + rtol·|expected|` of its expectation (equal when infinite, both NaN when
+ * NaN); on failure the assertion lists every miss with its index.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
+  expect(actual.length).toBe(expected.length);
+  const misses: Array<{ index: number; actual: number; expected: number }> = [];
+  for (let index = 0; index < expected.length; index++) {
+    const a = actual[index];
+    const e = expected[index];
+    const close = a === e || (Number.isNaN(a) && Number.isNaN(e)) || Math.abs(a - e) <= atol + rtol * Math.abs(e);
+    if (!close) misses.push({ index, actual: a, expected: e });
+  }
+  expect(misses).toEqual([]);
+}
+
+/** What `call` threw, or undefined. */
+export function thrownBy(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+/**
+ * Calls `call` expecting a `LossInputError` whose message contains (or matches) each fragment, and
+ * that the throw left `tf.memory()` as it was: no tensor made before the error was left behind.
+ * Returns the error for further checks.
+ */
+export function expectInputError(call: () => unknown, ...fragments: Array<string | RegExp>): LossInputError {
+  const before = tf.memory();
+  const error = thrownBy(call);
+  const after = tf.memory();
+  expect(error).toBeInstanceOf(LossInputError);
+  const message = (error as Error).message;
+  for (const fragment of fragments) {
+    if (typeof fragment === 'string') expect(message).toContain(fragment);
+    else expect(message).toMatch(fragment);
+  }
+  expect({ numTensors: after.numTensors, numBytes: after.numBytes }).toEqual({ numTensors: before.numTensors, numBytes: before.numBytes });
+  return error as LossInputError;
+}
