@@ -3,11 +3,11 @@ import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
 import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
 import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { readClassWeight, sameShape } from '../core/validate';
+import { poisonInvalid, readClassWeight, sameShape } from '../core/validate';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
 import { asCallerErrors } from './errors';
-import { checkBinaryTargets } from './targets';
+import { offTape, screenBinaryTargets } from './targets';
 import { binaryToTwoClassLogits } from './twoClass';
 
 export interface ClassificationLossOptions {
@@ -152,7 +152,6 @@ function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
   const n = z.shape[0];
   const logits = tf.reshape(z, [n]);
   const labels = binaryColumn(toNumericTensor(target, FN, 'target'), n, 'target');
-  const ignored = checkBinaryTargets(labels, readValues(labels), { hard: binaryAsTwoClass, ignoreIndex }, FN);
   const sampleWeight = settings.sampleWeight === undefined ? undefined : binaryColumn(toFloatTensor(settings.sampleWeight, FN, 'options.sampleWeight'), n, 'options.sampleWeight');
   const posWeight = settings.posWeight === undefined ? undefined : readPosWeight(settings.posWeight);
 
@@ -170,29 +169,34 @@ function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
         `posWeight ${posWeight} with reduction 'mean'`,
       );
     }
+    const screened = screenBinaryTargets(labels, { hard: true, ignoreIndex }, FN);
     const classWeight = posWeight === undefined ? settings.classWeight : [1, posWeight];
-    const indices = tf.cast(labels, 'int32');
-    return multiclassLoss(binaryToTwoClassLogits(logits), indices, { ...settings, classWeight, sampleWeight, classAxis: 1 });
+    const loss = multiclassLoss(binaryToTwoClassLogits(logits), tf.cast(screened.tensor, 'int32'), { ...settings, classWeight, sampleWeight, classAxis: 1 });
+    return poisonInvalid(loss, screened.valid, reduction);
   }
 
   if (settings.classWeight !== undefined) {
     throw new LossInputError(FN, 'options.classWeight', 'absent for a binary head unless binaryAsTwoClass is true (BCE has no class weight: use posWeight)', 'a class weight');
   }
-  const floatLabels = tf.cast(labels, 'float32');
+  const screened = screenBinaryTargets(labels, { hard: false, ignoreIndex }, FN);
+  const floatLabels = tf.cast(screened.tensor, 'float32');
   const smoothed = labelSmoothing > 0 ? tf.add(tf.mul(floatLabels, 1 - labelSmoothing), labelSmoothing / 2) : floatLabels;
-  if (ignored === 0) return binaryCrossEntropyWithLogits(logits, smoothed, { weight: sampleWeight, posWeight, reduction });
+  if (screened.ignored === 0) return binaryCrossEntropyWithLogits(logits, smoothed, { weight: sampleWeight, posWeight, reduction });
   // PyTorch's BCE cannot ignore a sample: give it weight 0 and a harmless target, then average over the rest.
-  const kept = tf.notEqual(labels, ignoreIndex);
+  const kept = offTape(screened.tensor, (y) => tf.notEqual(y, ignoreIndex));
   const keptWeight = tf.cast(kept, 'float32');
   const weight = sampleWeight === undefined ? keptWeight : tf.mul(sampleWeight, keptWeight);
-  const perSample = binaryCrossEntropyWithLogits(logits, tf.where(kept, smoothed, tf.zerosLike(smoothed)), { weight, posWeight, reduction: 'none' });
-  return reduce(perSample, reduction, n - ignored);
+  const keptTargets = tf.where(kept, smoothed, tf.zerosLike(smoothed));
+  const bce = (r: Reduction) => binaryCrossEntropyWithLogits(logits, keptTargets, { weight, posWeight, reduction: r });
+  const loss = reduction === 'mean' ? meanOver(bce('sum'), screened.ignored === null ? tf.sum(keptWeight) : n - screened.ignored) : bce(reduction);
+  return poisonInvalid(loss, screened.valid, reduction);
 }
 
 /**
  * crossEntropy, with per-sample weights applied to its 'none' output when there are any. The mean's
  * denominator is then crossEntropy's own: `Σ w[y]` over the targets kept (their number without class
- * weights), or the number of samples for probability targets.
+ * weights), or the number of samples for probability targets. Computed with tensor ops, so that the
+ * targets are not read back.
  */
 function multiclassLoss(z: tf.Tensor, target: TensorInput, settings: Settings): tf.Tensor {
   const { ignoreIndex, reduction, labelSmoothing, classAxis, classWeight } = settings;
@@ -204,24 +208,30 @@ function multiclassLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
     throw new LossInputError(FN, 'options.sampleWeight', `shape ${formatShape(perSample.shape)} (one weight per sample)`, `shape ${formatShape(sampleWeight.shape)}`);
   }
   const weighted = tf.mul(perSample, sampleWeight);
-  if (reduction !== 'mean') return reduce(weighted, reduction, 0);
-  // crossEntropy has validated the target; this reads it again to find its denominator.
+  if (reduction === 'none') return weighted;
+  const total = tf.sum(weighted);
+  if (reduction === 'sum') return total;
   const labels = toNumericTensor(target, FN, 'target');
-  if (sameShape(labels.shape, z.shape) && labels.dtype !== 'int32') return reduce(weighted, reduction, perSample.size);
+  // crossEntropy's rule: a float32 target of the input's shape holds probabilities, and the mean is over samples.
+  if (sameShape(labels.shape, z.shape) && labels.dtype !== 'int32') return meanOver(total, perSample.size);
+  const indices = offTape(labels, (y) => tf.cast(y, 'int32'));
+  const kept = offTape(labels, (y) => tf.notEqual(y, ignoreIndex));
+  const keptWeight = tf.cast(kept, 'float32');
+  if (classWeight === undefined) return meanOver(total, tf.sum(keptWeight));
   const { layout } = classLayout(z.shape, classAxis, FN);
-  const weights = classWeight === undefined ? null : readClassWeight(classWeight, layout.classes, FN);
-  let denominator = 0;
-  for (const y of readValues(labels)) if (y !== ignoreIndex) denominator += weights === null ? 1 : weights[y];
-  return reduce(weighted, reduction, denominator);
+  const weights = tf.tensor1d(readClassWeight(classWeight, layout.classes, FN));
+  // An ignored target may hold any integer: look up class 0 for it, then drop it.
+  const targetWeight = tf.mul(tf.gather(weights, tf.where(kept, indices, tf.zerosLike(indices))), keptWeight);
+  return meanOver(total, tf.sum(targetWeight));
 }
 
 /**
- * Reduces per-sample losses: 'mean' divides the sum by `denominator`. A mean over nothing is NaN, as
- * 0/0 in PyTorch, with a zero gradient (the NaN is added as a constant, so no 0·∞ reaches the gradient).
+ * `total / denominator`. A mean over nothing (denominator 0) is NaN, as 0/0 in PyTorch, with a zero
+ * gradient: the NaN is a constant branch of `tf.where`, and the divisor of the other branch is made 1,
+ * so that no 0·∞ reaches the gradient.
  */
-function reduce(perSample: tf.Tensor, reduction: Reduction, denominator: number): tf.Tensor {
-  if (reduction === 'none') return perSample;
-  const total = tf.sum(perSample);
-  if (reduction === 'sum') return total;
-  return denominator > 0 ? tf.div(total, denominator) : tf.add(total, NaN);
+function meanOver(total: tf.Tensor, denominator: tf.Tensor | number): tf.Tensor {
+  const d = typeof denominator === 'number' ? tf.scalar(denominator) : denominator;
+  const nonZero = offTape(d, (v) => tf.greater(v, 0));
+  return tf.where(nonZero, tf.div(total, tf.where(nonZero, d, tf.onesLike(d))), tf.scalar(NaN));
 }

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { checkInteger, checkOptionNames } from '../core/options';
 import { formatPosition, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
+import { poisonInvalid, Screened } from '../core/validate';
+import { activeValidation } from '../core/validation';
 import { binarySampleCount } from './twoClass';
 
 /** Which binary target values a conversion accepts. */
@@ -34,6 +36,43 @@ export function checkBinaryTargets(target: tf.Tensor, values: Float32Array | Int
   return ignored;
 }
 
+/**
+ * `compute(x)` (a mask or an index), hidden from the gradient tape: tfjs has no gradient for comparisons
+ * (`equal`, `notEqual`, `logicalOr`...), so a mask computed from a target that is being differentiated
+ * would make `tf.grad` fail. The forward pass of a custom-gradient op is not recorded; its gradient is 0.
+ * (core/validate has the same helper, private.)
+ */
+export function offTape(x: tf.Tensor, compute: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const t = args[0] as tf.Tensor;
+    return { value: compute(t), gradFunc: () => tf.zerosLike(t) };
+  })(x);
+}
+
+/** Binary targets checked as the active validation mode says (see `ValidationMode`). */
+export interface ScreenedBinaryTargets extends Screened {
+  /** How many targets equal ignoreIndex when they were read on the host ('sync'); null on the device. */
+  ignored: number | null;
+}
+
+/**
+ * Binary targets checked on the host (`checkBinaryTargets`, which throws) or, in 'device' mode, with
+ * tensor ops: each invalid target becomes ignoreIndex (or 0 when there is none), so that nothing reads
+ * it as a class, and `valid` marks it for `poisonInvalid`. Call inside `tf.tidy`.
+ */
+export function screenBinaryTargets(target: tf.Tensor, rule: BinaryTargetRule, functionName: string): ScreenedBinaryTargets {
+  if (activeValidation() === 'sync') {
+    return { tensor: target, valid: null, ignored: checkBinaryTargets(target, readValues(target), rule, functionName) };
+  }
+  const valid = offTape(target, (t) => {
+    const y = tf.cast(t, 'float32');
+    const inRule = rule.hard ? tf.logicalOr(tf.equal(y, 0), tf.equal(y, 1)) : tf.logicalAnd(tf.greaterEqual(y, 0), tf.lessEqual(y, 1));
+    return rule.ignoreIndex === null ? inRule : tf.logicalOr(inRule, tf.equal(y, rule.ignoreIndex));
+  });
+  const replacement = tf.fill(target.shape, rule.ignoreIndex ?? 0, target.dtype);
+  return { tensor: tf.where(valid, target, replacement), valid, ignored: null };
+}
+
 export interface IgnoreIndexOption {
   /** A target value that marks a sample to ignore; it is passed through unchanged. Default -100, as in `crossEntropy`. */
   ignoreIndex?: number;
@@ -48,7 +87,8 @@ function readIgnoreIndex(options: IgnoreIndexOption, functionName: string): numb
  * Binary targets `[N]` or `[N, 1]` holding 0 and 1 (float32, as tfjs-layers passes labels, or int32)
  * as `[N]` int32 class indices for `crossEntropy` on two-class logits. Entries equal to `ignoreIndex`
  * pass through; any other value (a soft target such as 0.3) is rejected: soft targets need
- * `binaryTargetsToTwoClassProbs`.
+ * `binaryTargetsToTwoClassProbs`. The targets are read back to be checked on every backend (an int32
+ * index cannot be marked invalid with NaN): convert labels while preparing data, not in a training step.
  *
  * ```js
  * binaryTargetsToClassIndices(tf.tensor2d([[1], [0], [-100]])).print();   // [1, 0, -100] (int32)
@@ -68,7 +108,7 @@ export function binaryTargetsToClassIndices(target: TensorInput, options: Ignore
 /**
  * Class indices 0 and 1 (`[N]` or `[N, 1]`, int32 or float32) as `[N]` float32 binary targets for
  * `binaryCrossEntropyWithLogits`. Entries equal to `ignoreIndex` pass through (as a float), so that
- * `classificationLoss` still ignores them; any other index is rejected.
+ * `classificationLoss` still ignores them; any other index is rejected. Read back to be checked, as above.
  *
  * ```js
  * classIndicesToBinaryTargets(tf.tensor1d([1, 0, 1], 'int32')).print();   // [1, 0, 1] (float32)
@@ -90,7 +130,8 @@ export function classIndicesToBinaryTargets(indices: TensorInput, options: Ignor
  * `[N, 2]`, rows `[1 - y, y]`: one-hot rows for hard targets. `crossEntropy` with these targets on
  * `binaryToTwoClassLogits(z)` is `binaryCrossEntropyWithLogits(z, y)`, also with soft targets and a
  * class weight `[1, pw]` for `posWeight` (probability targets average over N, as BCE does). The
- * gradient flows back to `y` (column 1 minus column 0). The inverse is `twoClassToBinaryProbs`.
+ * gradient flows back to `y` (column 1 minus column 0). The inverse is `twoClassToBinaryProbs`. A target
+ * outside [0, 1] throws, or in 'device' validation mode (GPU backends) gives a row of NaN.
  *
  * ```js
  * binaryTargetsToTwoClassProbs(tf.tensor1d([1, 0, 0.25])).print();   // [[0, 1], [1, 0], [0.75, 0.25]]
@@ -101,8 +142,10 @@ export function binaryTargetsToTwoClassProbs(target: TensorInput): tf.Tensor2D {
   return tf.tidy(() => {
     const y = toFloatTensor(target, fn, 'target');
     const n = binarySampleCount(y, fn, 'target');
-    checkBinaryTargets(y, readValues(y), { hard: false, ignoreIndex: null }, fn);
-    const column = tf.reshape(y, [n, 1]);
-    return tf.concat([tf.sub(1, column), column], 1) as tf.Tensor2D;
+    const screened = screenBinaryTargets(y, { hard: false, ignoreIndex: null }, fn);
+    const column = tf.reshape(screened.tensor, [n, 1]);
+    const rows = tf.concat([tf.sub(1, column), column], 1);
+    // In 'device' validation mode an invalid target gives a row of NaN (both columns).
+    return (screened.valid === null ? rows : poisonInvalid(rows, tf.reshape(screened.valid, [n, 1]), 'none')) as tf.Tensor2D;
   });
 }

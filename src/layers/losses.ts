@@ -1,0 +1,214 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { classificationLoss } from '../adapter/classificationLoss';
+import { asCallerErrors } from '../adapter/errors';
+import { LossInputError } from '../core/errors';
+import { classLayout } from '../core/layout';
+import { checkInRange, checkInteger, checkOptionNames } from '../core/options';
+import { formatShape } from '../core/tensors';
+import { sameShape, withoutAxis } from '../core/validate';
+
+/**
+ * A loss for `model.compile({loss})`: tfjs-layers calls it with the labels and the model's output and
+ * expects one loss per sample, which it multiplies by `fit`'s class weights and then averages.
+ */
+export type LayersLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+export interface BinaryLayersLossOptions {
+  /** The weight of positive labels, as BCE's `pos_weight`. Default 1. */
+  posWeight?: number;
+  /** ε in [0, 1]: train on labels `(1-ε)·y + ε/2`. Default 0. */
+  labelSmoothing?: number;
+  /** Labels equal to this value give a loss of 0. Default -100. */
+  ignoreIndex?: number;
+}
+
+export interface CategoricalLayersLossOptions {
+  /** ε in [0, 1], crossEntropy's label smoothing. Default 0. */
+  labelSmoothing?: number;
+  /** The class axis of the logits: -1 (channels-last, tfjs-layers' layout) by default. */
+  classAxis?: number;
+}
+
+export interface SparseLayersLossOptions extends CategoricalLayersLossOptions {
+  /** Labels equal to this value give a loss of 0. Default -100. */
+  ignoreIndex?: number;
+}
+
+export interface ClassificationLayersLossOptions {
+  /** Route a one-unit head through crossEntropy on `[0, z]`: same value and gradient. Default false. */
+  binaryAsTwoClass?: boolean;
+  /** One-unit heads only: the weight of positive labels. */
+  posWeight?: number;
+  labelSmoothing?: number;
+  ignoreIndex?: number;
+}
+
+/** A layers loss reports its errors under its own name, calling the model output `yPred` and the labels `yTrue`. */
+const LAYERS_ARGUMENTS = { logits: 'yPred', input: 'yPred', target: 'yTrue' };
+
+function checkNumberOptions(options: object, known: readonly string[], functionName: string): void {
+  checkOptionNames(options, known, functionName);
+  const values = options as Record<string, unknown>;
+  checkInRange(values.labelSmoothing, 0, 0, 1, functionName, 'options.labelSmoothing');
+  checkInteger(values.ignoreIndex, -100, functionName, 'options.ignoreIndex');
+  checkInteger(values.classAxis, -1, functionName, 'options.classAxis');
+  if (values.posWeight !== undefined && (typeof values.posWeight !== 'number' || !Number.isFinite(values.posWeight))) {
+    throw new LossInputError(functionName, 'options.posWeight', 'a finite number', JSON.stringify(values.posWeight) ?? String(values.posWeight));
+  }
+}
+
+/** The logit of a one-unit head, `[batch, 1]` (or `[batch]`), or an error that points to the multiclass losses. */
+function checkOneUnitHead(yPred: tf.Tensor, functionName: string): void {
+  if (yPred.rank === 1 || (yPred.rank === 2 && yPred.shape[1] === 1)) return;
+  throw new LossInputError(
+    functionName,
+    'yPred',
+    'the logits of a one-unit binary head, [batch, 1] (for C units use sparseCategoricalCrossEntropyLoss or categoricalCrossEntropyLoss)',
+    `shape ${formatShape(yPred.shape)}`,
+  );
+}
+
+/** The class axis of multiclass logits and its size, refusing a one-unit head. */
+function multiclassAxis(yPred: tf.Tensor, classAxis: number, functionName: string): number {
+  if (yPred.rank < 2) {
+    throw new LossInputError(functionName, 'yPred', 'class logits [batch, C] (or [batch, d1, ..., C])', `shape ${formatShape(yPred.shape)}`);
+  }
+  const { layout, axis } = asCallerErrors(functionName, LAYERS_ARGUMENTS, () => classLayout(yPred.shape, classAxis, functionName));
+  if (layout.classes < 2) {
+    throw new LossInputError(
+      functionName,
+      'yPred',
+      'class logits with at least 2 units (a one-unit head is binary: use binaryCrossEntropyWithLogitsLoss, or add a BinaryAsTwoClass layer)',
+      `shape ${formatShape(yPred.shape)}`,
+    );
+  }
+  return axis;
+}
+
+/**
+ * Class-index labels for logits with their class axis at `axis`: the logits' shape without that axis,
+ * or with it of size 1 (the `[batch, 1]` labels that `fit` makes of a `[batch]` array). One-hot labels
+ * are refused here: the categorical loss takes them.
+ */
+function indexLabels(yTrue: tf.Tensor, yPred: tf.Tensor, axis: number, functionName: string): tf.Tensor {
+  const sampleShape = withoutAxis(yPred.shape, axis);
+  if (sameShape(yTrue.shape, sampleShape)) return yTrue;
+  if (yTrue.rank === yPred.rank && yTrue.shape[axis] === 1 && sameShape(withoutAxis(yTrue.shape, axis), sampleShape)) return tf.squeeze(yTrue, [axis]);
+  const keptUnit = [...sampleShape];
+  keptUnit.splice(axis, 0, 1);
+  throw new LossInputError(
+    functionName,
+    'yTrue',
+    `class indices of shape ${formatShape(sampleShape)} or ${formatShape(keptUnit)} for logits of shape ${formatShape(yPred.shape)} (for one-hot labels use categoricalCrossEntropyLoss)`,
+    `shape ${formatShape(yTrue.shape)}`,
+  );
+}
+
+/**
+ * Binary cross-entropy with logits for a one-unit logit head (`dense({units: 1})` with no sigmoid):
+ * `(1-y)·softplus(z) + pw·y·softplus(-z)` per sample, exactly PyTorch's `BCEWithLogitsLoss(reduction='none')`.
+ * Labels are the `[batch, 1]` floats `fit` passes, in [0, 1]; any other value is an error (tfjs-layers'
+ * `binaryCrossentropy` takes probabilities, clips them and has a zero gradient outside the clip).
+ *
+ * ```js
+ * model.compile({ optimizer: 'sgd', loss: binaryCrossEntropyWithLogitsLoss({ posWeight: 2 }) });
+ * binaryCrossEntropyWithLogitsLoss()(tf.tensor2d([[1], [0]]), tf.tensor2d([[2], [0.5]])).print();   // [0.126928, 0.974077]
+ * ```
+ */
+export function binaryCrossEntropyWithLogitsLoss(options: BinaryLayersLossOptions = {}): LayersLoss {
+  const fn = 'binaryCrossEntropyWithLogitsLoss';
+  checkNumberOptions(options, ['posWeight', 'labelSmoothing', 'ignoreIndex'], fn);
+  const { posWeight, labelSmoothing, ignoreIndex } = options;
+  return (yTrue, yPred) =>
+    asCallerErrors(fn, LAYERS_ARGUMENTS, () => {
+      checkOneUnitHead(yPred, fn);
+      return classificationLoss(yPred, yTrue, { posWeight, labelSmoothing, ignoreIndex, reduction: 'none' });
+    });
+}
+
+/**
+ * Cross-entropy for a multiclass logit head (`dense({units: C})` with no softmax) and class-index labels,
+ * one loss per sample, exactly PyTorch's `CrossEntropyLoss(reduction='none')`. Channels-last: logits
+ * `[batch, C]` or `[batch, d1, ..., C]`; labels `[batch]` or `[batch, 1]` floats (with dense logits,
+ * `[batch, d1, ...]` or `[batch, d1, ..., 1]`). An out-of-range label is an error, not a loss of 0 as
+ * with tfjs-layers' `sparseCategoricalCrossentropy`, which also clips the logits.
+ *
+ * tfjs-layers' `fit`, `evaluate` and `trainOnBatch` refuse labels whose shape differs from the output's
+ * for every loss but their own sparse one (they compare the loss function by identity), so with this
+ * loss feed class indices through `fitDataset` / `evaluateDataset` or a custom training loop; with `fit`,
+ * pass one-hot labels to `categoricalCrossEntropyLoss` (the same loss, value and gradient).
+ *
+ * ```js
+ * model.compile({ optimizer: 'sgd', loss: sparseCategoricalCrossEntropyLoss() });
+ * sparseCategoricalCrossEntropyLoss()(tf.tensor2d([[0], [1]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]])).print();   // [0.169846, 0.464369]
+ * ```
+ */
+export function sparseCategoricalCrossEntropyLoss(options: SparseLayersLossOptions = {}): LayersLoss {
+  const fn = 'sparseCategoricalCrossEntropyLoss';
+  checkNumberOptions(options, ['labelSmoothing', 'ignoreIndex', 'classAxis'], fn);
+  const { labelSmoothing, ignoreIndex, classAxis = -1 } = options;
+  return (yTrue, yPred) =>
+    asCallerErrors(fn, LAYERS_ARGUMENTS, () =>
+      tf.tidy(() => {
+        const axis = multiclassAxis(yPred, classAxis, fn);
+        return classificationLoss(yPred, indexLabels(yTrue, yPred, axis, fn), { labelSmoothing, ignoreIndex, classAxis: axis, reduction: 'none' });
+      }),
+    );
+}
+
+/**
+ * Cross-entropy for a multiclass logit head and one-hot (or probability) labels of the logits' shape,
+ * one loss per sample: `-Σ_c t'_c·logSoftmax(z)_c` with `t' = (1-ε)·t + ε/C`. Channels-last by default.
+ *
+ * ```js
+ * categoricalCrossEntropyLoss()(tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]])).print();   // [0.169846, 0.464369]
+ * ```
+ */
+export function categoricalCrossEntropyLoss(options: CategoricalLayersLossOptions = {}): LayersLoss {
+  const fn = 'categoricalCrossEntropyLoss';
+  checkNumberOptions(options, ['labelSmoothing', 'classAxis'], fn);
+  const { labelSmoothing, classAxis = -1 } = options;
+  return (yTrue, yPred) =>
+    asCallerErrors(fn, LAYERS_ARGUMENTS, () => {
+      const axis = multiclassAxis(yPred, classAxis, fn);
+      if (!sameShape(yTrue.shape, yPred.shape) || yTrue.dtype !== 'float32') {
+        throw new LossInputError(fn, 'yTrue', `float32 one-hot or probability labels of the logits' shape ${formatShape(yPred.shape)} (for class indices use sparseCategoricalCrossEntropyLoss)`, `a ${yTrue.dtype} tensor of shape ${formatShape(yTrue.shape)}`);
+      }
+      return classificationLoss(yPred, yTrue, { labelSmoothing, classAxis: axis, reduction: 'none' });
+    });
+}
+
+/**
+ * One loss function for binary and multiclass models, chosen by the model's output at each call: a
+ * one-unit head (`[batch, 1]`, labels `[batch, 1]` in [0, 1]) gets binary cross-entropy with logits
+ * (through crossEntropy on `[0, z]` with `binaryAsTwoClass: true`: same value and gradient); a C-unit
+ * head gets cross-entropy, channels-last, with class-index labels (`[batch]` or `[batch, 1]`) or
+ * one-hot / probability labels of the output's shape (what `fit` accepts, see the sparse loss).
+ *
+ * ```js
+ * const loss = classificationLossFn({ labelSmoothing: 0.1 });
+ * binaryModel.compile({ optimizer: 'sgd', loss });
+ * threeClassModel.compile({ optimizer: 'sgd', loss });
+ * ```
+ */
+export function classificationLossFn(options: ClassificationLayersLossOptions = {}): LayersLoss {
+  const fn = 'classificationLossFn';
+  checkNumberOptions(options, ['binaryAsTwoClass', 'posWeight', 'labelSmoothing', 'ignoreIndex'], fn);
+  if (options.binaryAsTwoClass !== undefined && typeof options.binaryAsTwoClass !== 'boolean') {
+    throw new LossInputError(fn, 'options.binaryAsTwoClass', 'true or false', JSON.stringify(options.binaryAsTwoClass) ?? String(options.binaryAsTwoClass));
+  }
+  const { binaryAsTwoClass, posWeight, labelSmoothing, ignoreIndex } = options;
+  return (yTrue, yPred) =>
+    asCallerErrors(fn, LAYERS_ARGUMENTS, () =>
+      tf.tidy(() => {
+        const oneUnit = yPred.rank === 2 && yPred.shape[1] === 1;
+        if (oneUnit) return classificationLoss(yPred, yTrue, { binaryAsTwoClass, posWeight, labelSmoothing, ignoreIndex, reduction: 'none' });
+        if (posWeight !== undefined) {
+          throw new LossInputError(fn, 'options.posWeight', 'absent for a model with more than one output unit (posWeight weights the positive label of a one-unit head)', `yPred of shape ${formatShape(yPred.shape)}`);
+        }
+        const axis = multiclassAxis(yPred, -1, fn);
+        const labels = sameShape(yTrue.shape, yPred.shape) ? yTrue : indexLabels(yTrue, yPred, axis, fn);
+        return classificationLoss(yPred, labels, { labelSmoothing, ignoreIndex, classAxis: axis, reduction: 'none' });
+      }),
+    );
+}
