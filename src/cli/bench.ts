@@ -1,0 +1,410 @@
+import { spawnSync } from 'child_process';
+import { existsSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { binaryToTwoClassLogits } from '../adapter/twoClass';
+import { setKernelPath, getKernelPath } from '../kernels/fusedLoss';
+import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
+import { crossEntropy } from '../losses/crossEntropy';
+
+/**
+ * `tfjs-loss-adapter bench`: forward + backward (value and gradient of the logits through
+ * `tf.valueAndGrad`, every tensor disposed) of our losses against tfjs' built-ins, tfjs-layers' losses
+ * and PyTorch (one thread), on each backend asked for, all JavaScript timings in this one process.
+ *
+ * Each implementation of a case is warmed up, then timed in interleaved rounds (one run of each per
+ * round, so that a change in machine load hits all of them alike) until it has its repeats; the table
+ * gives medians. The inputs are made once, outside the timed region: that includes the one-hot labels
+ * the built-in needs (so it is not charged for making them) and the probabilities tfjs-layers' losses
+ * take are computed inside (a model with logits must do that softmax or sigmoid).
+ */
+
+export interface BenchOptions {
+  /** tfjs backends to time on, each already registered (e.g. by `loadBackends`). */
+  backends: string[];
+  /** Smoke test: the small shapes only, one warm-up, three repeats. */
+  quick?: boolean;
+  /** Time PyTorch through `/usr/bin/python3` (default true; skipped with a note when it has no torch). */
+  torch?: boolean;
+  /** The Python with torch. Default `/usr/bin/python3`. */
+  python?: string;
+  /** Milliseconds of timed runs per implementation and case (default 2000, quick 200); repeats are 3 to 50 within it. */
+  budgetMs?: number;
+  /** Only the cases whose name contains this, e.g. `[4096,1000]` or `BCE`. */
+  only?: string;
+  /** Progress lines (one per case), e.g. to stderr. */
+  log?: (line: string) => void;
+}
+
+/** One implementation's numbers on one case. */
+export interface BenchTiming {
+  /** Median milliseconds of one forward + backward. */
+  medianMs: number;
+  repeats: number;
+  /**
+   * Peak bytes of live tensors during forward + backward, less those alive before (the inputs),
+   * divided by the bytes of the logits: the memory the loss costs, gradient included.
+   */
+  peakOverLogits: number;
+}
+
+export interface BenchRow {
+  backend: string;
+  /** e.g. `softmax CE [4096,1000]`. */
+  case: string;
+  kind: 'softmax-ce' | 'bce-with-logits' | 'binary-as-two-class';
+  shape: number[];
+  /** Our loss on the path `setKernelPath('auto')` picks for this backend. */
+  ours: BenchTiming;
+  /** Our composite (device) path, timed on this backend for comparison. */
+  oursComposite: BenchTiming;
+  builtin: BenchTiming;
+  /** tfjs-layers' loss (null when it has no counterpart or is not installed). */
+  layers: BenchTiming | null;
+  /** PyTorch median ms, 1 thread (null when skipped). */
+  torchMs: number | null;
+  /** builtin.medianMs / ours.medianMs: above 1, ours is faster. */
+  builtinOverOurs: number;
+  /** torchMs / ours.medianMs: above 1, ours is faster; null when PyTorch was skipped. */
+  torchOverOurs: number | null;
+}
+
+export interface BenchReport {
+  machine: { cpu: string; cores: number; memoryGiB: number; platform: string; node: string; tfjs: string; loadAverageStart: number[]; loadAverageEnd: number[] };
+  torch: { version: string; threads: number } | { skipped: string };
+  quick: boolean;
+  rows: BenchRow[];
+  notes: string[];
+}
+
+interface BenchCase {
+  name: string;
+  kind: BenchRow['kind'];
+  shape: number[];
+  /** The case as bench/torch_bench.py reads it. */
+  torch: { kind: 'ce' | 'bce' | 'two-class'; shape: number[] };
+}
+
+function cases(quick: boolean): BenchCase[] {
+  const ce = (n: number, c: number): BenchCase => ({ name: `softmax CE [${n},${c}]`, kind: 'softmax-ce', shape: [n, c], torch: { kind: 'ce', shape: [n, c] } });
+  const bce = (n: number): BenchCase => ({ name: `BCE-with-logits [${n}]`, kind: 'bce-with-logits', shape: [n], torch: { kind: 'bce', shape: [n] } });
+  const twoClass = (n: number): BenchCase => ({ name: `binary as two-class [${n}]→[${n},2]`, kind: 'binary-as-two-class', shape: [n], torch: { kind: 'two-class', shape: [n] } });
+  if (quick) return [ce(1024, 10), bce(65536), twoClass(65536)];
+  return [ce(1024, 10), ce(4096, 1000), ce(16384, 100), ce(65536, 2), bce(65536), bce(1048576), twoClass(65536), twoClass(1048576)];
+}
+
+/** A deterministic stream (mulberry32), so every backend and PyTorch-free run sees the same inputs. */
+function uniformStream(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Inputs {
+  logits: tf.Tensor;
+  labels: tf.Tensor; // int32 class indices ([N]) for CE and two-class; float {0, 1} targets for BCE
+  extra: tf.Tensor[]; // what the built-ins need made in advance: one-hot labels
+}
+
+/** One forward + backward: returns the tensors it made (value and gradient), for the caller to dispose. */
+type Step = () => tf.Tensor[];
+
+function valueAndGradient(loss: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): Step {
+  const f = tf.valueAndGrad((z: tf.Tensor) => loss(z) as tf.Scalar);
+  return () => {
+    const { value, grad } = f(x);
+    return [value, grad];
+  };
+}
+
+/** `tf.losses` and `tf.metrics` of the union package, present when @tensorflow/tfjs (and so tfjs-layers) is loaded. */
+interface UnionApi {
+  losses: {
+    softmaxCrossEntropy(onehotLabels: tf.Tensor, logits: tf.Tensor): tf.Tensor;
+    sigmoidCrossEntropy(multiClassLabels: tf.Tensor, logits: tf.Tensor): tf.Tensor;
+  };
+  metrics?: {
+    categoricalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
+    binaryCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
+  };
+}
+
+function unionApi(): UnionApi {
+  // The built-in losses live in tfjs-core (tf.losses); tfjs-layers' in the union package's tf.metrics.
+  const core = tf as unknown as UnionApi;
+  try {
+    const union = require('@tensorflow/tfjs') as UnionApi;
+    return { losses: core.losses, metrics: union.metrics };
+  } catch {
+    return { losses: core.losses };
+  }
+}
+
+function makeInputs(c: BenchCase): Inputs {
+  const next = uniformStream(1);
+  const n = c.shape[0];
+  const size = c.shape.reduce((a, b) => a * b, 1);
+  const logits = tf.tensor(Float32Array.from({ length: size }, () => (next() * 2 - 1) * 5), c.shape);
+  if (c.kind === 'softmax-ce') {
+    const classes = c.shape[1];
+    const labels = tf.tensor1d(Int32Array.from({ length: n }, () => Math.floor(next() * classes)), 'int32');
+    return { logits, labels, extra: [tf.tidy(() => tf.cast(tf.oneHot(labels, classes), 'float32'))] };
+  }
+  const bits = Int32Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1));
+  if (c.kind === 'bce-with-logits') {
+    const labels = tf.tensor1d(Float32Array.from(bits), 'float32');
+    return { logits, labels, extra: [] };
+  }
+  const labels = tf.tensor1d(bits, 'int32');
+  return { logits, labels, extra: [tf.tidy(() => tf.cast(tf.oneHot(labels, 2), 'float32'))] };
+}
+
+interface Implementation {
+  name: 'ours' | 'oursComposite' | 'builtin' | 'layers';
+  step: Step;
+  kernelPath: 'auto' | 'composite';
+}
+
+function implementations(c: BenchCase, inputs: Inputs, api: UnionApi): Implementation[] {
+  const { logits, labels, extra } = inputs;
+  const list: Implementation[] = [];
+  const add = (name: Implementation['name'], loss: (x: tf.Tensor) => tf.Tensor, kernelPath: Implementation['kernelPath'] = 'auto') =>
+    list.push({ name, step: valueAndGradient(loss, logits), kernelPath });
+  if (c.kind === 'softmax-ce') {
+    const [oneHot] = extra;
+    add('ours', (x) => crossEntropy(x, labels));
+    add('oursComposite', (x) => crossEntropy(x, labels), 'composite');
+    add('builtin', (x) => api.losses.softmaxCrossEntropy(oneHot, x));
+    const metrics = api.metrics;
+    if (metrics !== undefined) add('layers', (x) => tf.mean(metrics.categoricalCrossentropy(oneHot, tf.softmax(x))));
+  } else if (c.kind === 'bce-with-logits') {
+    add('ours', (x) => binaryCrossEntropyWithLogits(x, labels));
+    add('oursComposite', (x) => binaryCrossEntropyWithLogits(x, labels), 'composite');
+    add('builtin', (x) => api.losses.sigmoidCrossEntropy(labels, x));
+    const metrics = api.metrics;
+    if (metrics !== undefined) add('layers', (x) => tf.mean(metrics.binaryCrossentropy(labels, tf.sigmoid(x))));
+  } else {
+    // The binary head's [N] logits through the adapter and cross-entropy; the built-in gets the same [N, 2] from tf.stack.
+    const [oneHot] = extra;
+    const twoClass = (x: tf.Tensor) => tf.stack([tf.zerosLike(x), x], 1);
+    add('ours', (x) => crossEntropy(binaryToTwoClassLogits(x), labels));
+    add('oursComposite', (x) => crossEntropy(binaryToTwoClassLogits(x), labels), 'composite');
+    add('builtin', (x) => api.losses.softmaxCrossEntropy(oneHot, twoClass(x)));
+    const metrics = api.metrics;
+    if (metrics !== undefined) add('layers', (x) => tf.mean(metrics.categoricalCrossentropy(oneHot, tf.softmax(twoClass(x)))));
+  }
+  return list;
+}
+
+function runStep(impl: Implementation): number {
+  setKernelPath(impl.kernelPath);
+  const start = performance.now();
+  const made = impl.step();
+  // On an asynchronous backend the data must be ready before the clock stops.
+  for (const t of made) t.dataSync();
+  const elapsed = performance.now() - start;
+  tf.dispose(made);
+  return elapsed;
+}
+
+interface EngineInternals {
+  state: { numBytes: number };
+  trackTensor?: (...args: unknown[]) => unknown;
+}
+
+/**
+ * Peak bytes of live tensors during one step, above those alive before it. tf.profile records the
+ * engine's byte count after each kernel; tensors made outside kernels (a custom gradient's
+ * `tf.tensor(...)`) are caught by also watching the engine's tensor registration.
+ */
+async function peakBytes(impl: Implementation): Promise<number> {
+  setKernelPath(impl.kernelPath);
+  const engine = tf.engine() as unknown as EngineInternals;
+  const before = tf.memory().numBytes;
+  let watermark = before;
+  const original = engine.trackTensor;
+  if (typeof original === 'function') {
+    engine.trackTensor = (...args: unknown[]) => {
+      const result = original.apply(engine, args);
+      watermark = Math.max(watermark, engine.state.numBytes);
+      return result;
+    };
+  }
+  try {
+    const profile = await tf.profile(() => {
+      const made = impl.step();
+      tf.dispose(made);
+    });
+    return Math.max(profile.peakBytes, watermark) - before;
+  } finally {
+    if (typeof original === 'function') engine.trackTensor = original;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+async function timeCase(c: BenchCase, options: Required<Pick<BenchOptions, 'quick' | 'budgetMs'>>, api: UnionApi): Promise<Map<Implementation['name'], BenchTiming>> {
+  const inputs = makeInputs(c);
+  const logitBytes = inputs.logits.size * 4;
+  const impls = implementations(c, inputs, api);
+  const warmups = options.quick ? 1 : 2;
+  const repeats = new Map<Implementation['name'], number>();
+  for (const impl of impls) {
+    let last = 0;
+    for (let k = 0; k < warmups; k++) last = runStep(impl);
+    repeats.set(impl.name, options.quick ? 3 : Math.max(3, Math.min(50, Math.floor(options.budgetMs / Math.max(last, 1e-3)))));
+  }
+  const times = new Map<Implementation['name'], number[]>(impls.map((impl) => [impl.name, []]));
+  for (let round = 0; impls.some((impl) => times.get(impl.name)!.length < repeats.get(impl.name)!); round++) {
+    for (const impl of impls) if (round < repeats.get(impl.name)!) times.get(impl.name)!.push(runStep(impl));
+  }
+  const result = new Map<Implementation['name'], BenchTiming>();
+  for (const impl of impls) {
+    const peak = await peakBytes(impl);
+    result.set(impl.name, { medianMs: median(times.get(impl.name)!), repeats: times.get(impl.name)!.length, peakOverLogits: peak / logitBytes });
+  }
+  tf.dispose([inputs.logits, inputs.labels, ...inputs.extra]);
+  return result;
+}
+
+/** bench/torch_bench.py of this repository, found upwards from this file (src/cli or dist/cjs/cli); not in the published package. */
+function torchScript(): string | null {
+  for (let dir = __dirname, level = 0; level < 5; dir = path.dirname(dir), level++) {
+    const candidate = path.join(dir, 'bench', 'torch_bench.py');
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function runTorch(all: BenchCase[], options: BenchOptions): { info: BenchReport['torch']; results: Record<string, number> } {
+  if (options.torch === false) return { info: { skipped: 'not asked for (torch: false)' }, results: {} };
+  const script = torchScript();
+  if (script === null) return { info: { skipped: 'bench/torch_bench.py not found (it is in the repository, not the package)' }, results: {} };
+  const python = options.python ?? '/usr/bin/python3';
+  const quick = options.quick === true;
+  const request = all.map((c) => ({ name: c.name, ...c.torch, warmup: quick ? 1 : 3, repeats: quick ? 3 : 21 }));
+  const child = spawnSync(python, [script], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } });
+  if (child.error !== undefined) return { info: { skipped: `${python} could not run (${child.error.message})` }, results: {} };
+  if (child.status !== 0) {
+    const reason = /No module named '?torch'?/.test(child.stderr) ? `${python} has no torch` : `torch_bench.py exited ${child.status}: ${child.stderr.trim().split('\n').pop()}`;
+    return { info: { skipped: reason }, results: {} };
+  }
+  const parsed = JSON.parse(child.stdout) as { torch: string; threads: number; results: Record<string, number> };
+  return { info: { version: parsed.torch, threads: parsed.threads }, results: parsed.results };
+}
+
+/**
+ * Runs the benchmark on `options.backends` (each must be registered; the current backend is restored
+ * afterwards) and returns every number; `formatBenchReport` prints it as Markdown. PyTorch runs after
+ * the JavaScript timings, in a child process, never at the same time.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const quick = options.quick === true;
+  const budgetMs = options.budgetMs ?? (quick ? 200 : 2000);
+  const log = options.log ?? (() => undefined);
+  const all = cases(quick).filter((c) => options.only === undefined || c.name.includes(options.only));
+  if (all.length === 0) throw new Error(`bench: no case matches '${options.only}' (cases: ${cases(quick).map((c) => c.name).join('; ')})`);
+  const api = unionApi();
+  const previousBackend = tf.getBackend();
+  const previousPath = getKernelPath();
+  const loadAverageStart = os.loadavg();
+  const timings: Array<{ backend: string; c: BenchCase; t: Map<Implementation['name'], BenchTiming> }> = [];
+  try {
+    for (const backend of options.backends) {
+      if (!(await tf.setBackend(backend))) throw new Error(`backend '${backend}' could not be initialised`);
+      await tf.ready();
+      for (const c of all) {
+        log(`bench: ${backend} ${c.name}`);
+        timings.push({ backend, c, t: await timeCase(c, { quick, budgetMs }, api) });
+      }
+    }
+  } finally {
+    setKernelPath(previousPath);
+    await tf.setBackend(previousBackend);
+  }
+  log('bench: PyTorch');
+  const torch = runTorch(all, options);
+  const rows: BenchRow[] = timings.map(({ backend, c, t }) => {
+    const ours = t.get('ours')!;
+    const builtin = t.get('builtin')!;
+    const torchMs = torch.results[c.name] ?? null;
+    return {
+      backend,
+      case: c.name,
+      kind: c.kind,
+      shape: c.shape,
+      ours,
+      oursComposite: t.get('oursComposite')!,
+      builtin,
+      layers: t.get('layers') ?? null,
+      torchMs,
+      builtinOverOurs: builtin.medianMs / ours.medianMs,
+      torchOverOurs: torchMs === null ? null : torchMs / ours.medianMs,
+    };
+  });
+  const notes = [
+    'Forward + backward: value and gradient of the logits through tf.valueAndGrad, all tensors disposed; medians after warm-up, implementations interleaved round by round.',
+    "ours: the path setKernelPath('auto') picks (fused on cpu, wasm and tensorflow); composite: our device path (tfjs ops, closed-form gradient), timed here for comparison.",
+    'built-in: tf.losses.softmaxCrossEntropy with one-hot labels made in advance, tf.losses.sigmoidCrossEntropy; binary as two-class: [N, 2] from tf.stack([0, z]).',
+    'tfjs-layers: tf.metrics.categoricalCrossentropy (one-hot labels) / binaryCrossentropy on tf.softmax / tf.sigmoid of the logits (they take probabilities, and clip them), averaged.',
+    'peak/logits: peak bytes of live tensors during forward + backward above those alive before (inputs), over the bytes of the logits (tf.profile plus tensors made outside kernels).',
+  ];
+  if ('skipped' in torch.info) notes.push(`PyTorch skipped: ${torch.info.skipped}.`);
+  else notes.push(`PyTorch ${torch.info.version}, ${torch.info.threads} thread, float32, in a child process after the JavaScript timings (bench/torch_bench.py).`);
+  const cpus = os.cpus();
+  return {
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+      tfjs: tf.version_core,
+      loadAverageStart,
+      loadAverageEnd: os.loadavg(),
+    },
+    torch: torch.info,
+    quick,
+    rows,
+    notes,
+  };
+}
+
+function ms(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+function ratio(x: number | null): string {
+  if (x === null) return '—';
+  return x >= 10 ? `${x.toFixed(0)}x` : `${x.toFixed(2)}x`;
+}
+
+/** The report as Markdown: the machine, one table row per backend and case, and the notes. */
+export function formatBenchReport(report: BenchReport): string {
+  const m = report.machine;
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  const torch = 'skipped' in report.torch ? 'PyTorch: skipped' : `PyTorch ${report.torch.version} (${report.torch.threads} thread)`;
+  const lines = [
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}, tfjs ${m.tfjs}, ${torch}. Load average ${load(m.loadAverageStart)} at start, ${load(m.loadAverageEnd)} at end.${report.quick ? ' Quick mode (smoke test: 3 repeats).' : ''}`,
+    '',
+    '| backend | case | ours ms | composite ms | built-in ms | tfjs-layers ms | PyTorch ms | built-in/ours | PyTorch/ours | peak/logits ours | peak/logits built-in |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of report.rows) {
+    lines.push(
+      `| ${r.backend} | ${r.case} | ${ms(r.ours.medianMs)} | ${ms(r.oursComposite.medianMs)} | ${ms(r.builtin.medianMs)} | ${r.layers === null ? '—' : ms(r.layers.medianMs)} | ${r.torchMs === null ? '—' : ms(r.torchMs)} | ${ratio(r.builtinOverOurs)} | ${ratio(r.torchOverOurs)} | ${r.ours.peakOverLogits.toFixed(2)} | ${r.builtin.peakOverLogits.toFixed(2)} |`,
+    );
+  }
+  lines.push('', ...report.notes.map((n) => `- ${n}`));
+  return lines.join('\n');
+}
