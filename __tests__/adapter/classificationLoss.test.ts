@@ -3,6 +3,7 @@ import { classificationLoss, ClassificationLossOptions } from '../../src/adapter
 import { referenceBinaryCrossEntropyWithLogits, referenceCrossEntropy } from '../../src/check/reference';
 import { seededRandom } from '../../src/check/random';
 import { setValidation, ValidationMode } from '../../src/core/validation';
+import { setKernelPath } from '../../src/kernels/fusedLoss';
 import type { Reduction } from '../../src/core/options';
 import { binaryCrossEntropyWithLogits } from '../../src/losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../../src/losses/crossEntropy';
@@ -156,12 +157,21 @@ describeEachBackend('classificationLoss', () => {
             const zTensor = tf.tensor1d(z);
             const dy = reduction === 'none' ? tf.tensor1d(upstream) : undefined;
             // 'sync' reads the targets back (and takes BCE's own path when nothing is ignored); 'device' masks
-            // and counts them with tensor ops, as on a GPU backend. Both must give the truth.
-            const results = (['sync', 'device'] as ValidationMode[]).flatMap((mode) =>
-              inMode(mode, () => [
-                { path: `native, ${mode}`, result: evaluate((x) => classificationLoss(x, y, options), zTensor, dy) },
-                { path: `two-class, ${mode}`, result: evaluate((x) => classificationLoss(x, y, { ...options, binaryAsTwoClass: true }), zTensor, dy) },
-              ]),
+            // and counts them with tensor ops, and the composite kernels compute with tfjs ops, as on a GPU
+            // backend. All must give the truth.
+            const configurations: Array<[ValidationMode, 'fused' | 'composite']> = [['sync', 'fused'], ['device', 'fused'], ['device', 'composite']];
+            const results = configurations.flatMap(([mode, kernels]) =>
+              inMode(mode, () => {
+                setKernelPath(kernels);
+                try {
+                  return [
+                    { path: `native, ${mode}, ${kernels}`, result: evaluate((x) => classificationLoss(x, y, options), zTensor, dy) },
+                    { path: `two-class, ${mode}, ${kernels}`, result: evaluate((x) => classificationLoss(x, y, { ...options, binaryAsTwoClass: true }), zTensor, dy) },
+                  ];
+                } finally {
+                  setKernelPath('auto');
+                }
+              }),
             );
             const [native, twoClass] = [results[0].result, results[1].result];
             for (const { result } of results) expect(result.shape).toEqual(reduction === 'none' ? [n] : []);

@@ -78,9 +78,16 @@ export interface IgnoreIndexOption {
   ignoreIndex?: number;
 }
 
-function readIgnoreIndex(options: IgnoreIndexOption, functionName: string): number {
+/** Hard binary targets (0, 1 or ignoreIndex), `[N]` or `[N, 1]`, checked on the host and returned as `[N]` of `dtype`. */
+function convertHardTargets(target: TensorInput, options: IgnoreIndexOption, dtype: 'int32' | 'float32', functionName: string): tf.Tensor1D {
   checkOptionNames(options, ['ignoreIndex'], functionName);
-  return checkInteger(options.ignoreIndex, -100, functionName, 'options.ignoreIndex');
+  const ignoreIndex = checkInteger(options.ignoreIndex, -100, functionName, 'options.ignoreIndex');
+  return tf.tidy(() => {
+    const y = toNumericTensor(target, functionName, 'target');
+    const n = binarySampleCount(y, functionName, 'target');
+    checkBinaryTargets(y, readValues(y), { hard: true, ignoreIndex }, functionName);
+    return tf.reshape(tf.cast(y, dtype), [n]) as tf.Tensor1D;
+  });
 }
 
 /**
@@ -95,14 +102,7 @@ function readIgnoreIndex(options: IgnoreIndexOption, functionName: string): numb
  * ```
  */
 export function binaryTargetsToClassIndices(target: TensorInput, options: IgnoreIndexOption = {}): tf.Tensor1D {
-  const fn = 'binaryTargetsToClassIndices';
-  const ignoreIndex = readIgnoreIndex(options, fn);
-  return tf.tidy(() => {
-    const y = toNumericTensor(target, fn, 'target');
-    const n = binarySampleCount(y, fn, 'target');
-    checkBinaryTargets(y, readValues(y), { hard: true, ignoreIndex }, fn);
-    return tf.reshape(tf.cast(y, 'int32'), [n]) as tf.Tensor1D;
-  });
+  return convertHardTargets(target, options, 'int32', 'binaryTargetsToClassIndices');
 }
 
 /**
@@ -115,14 +115,7 @@ export function binaryTargetsToClassIndices(target: TensorInput, options: Ignore
  * ```
  */
 export function classIndicesToBinaryTargets(indices: TensorInput, options: IgnoreIndexOption = {}): tf.Tensor1D {
-  const fn = 'classIndicesToBinaryTargets';
-  const ignoreIndex = readIgnoreIndex(options, fn);
-  return tf.tidy(() => {
-    const y = toNumericTensor(indices, fn, 'target');
-    const n = binarySampleCount(y, fn, 'target');
-    checkBinaryTargets(y, readValues(y), { hard: true, ignoreIndex }, fn);
-    return tf.reshape(tf.cast(y, 'float32'), [n]) as tf.Tensor1D;
-  });
+  return convertHardTargets(indices, options, 'float32', 'classIndicesToBinaryTargets');
 }
 
 /**
