@@ -13,5 +13,7 @@ export { nllLoss } from './losses/nllLoss';
 export type { NllLossOptions } from './losses/nllLoss';
 export { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss } from './losses/modules';
 
+export * from './adapter';
+
 export { runVerifySuite } from './check/verifySuite';
 export type { CheckResult } from './check/verifySuite';
