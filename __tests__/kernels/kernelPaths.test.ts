@@ -256,6 +256,12 @@ describeEachBackend('kernel paths', () => {
       cases.push({ name: `channels-last [2, 3, C], weights, ${reduction}`, shape: [2, 3, classes], options: { reduction, classAxis: -1, weight: [1, 2, 3, 4, 5] } });
       cases.push({ name: `extreme logits (±1e4, 88, -104), smoothing, ${reduction}`, shape: [6, classes], options: { reduction, labelSmoothing: 0.3 }, extreme: true });
     }
+    for (const reduction of REDUCTIONS) {
+      // 13 classes: rows long enough for the fused path's SIMD loops, with a tail of 1 past the vectors of 4.
+      const weight = Array.from({ length: 13 }, (_, c) => 0.25 * (c % 5));
+      cases.push({ name: `13 classes (SIMD rows), weights, smoothing, ignoreIndex 3, ${reduction}`, shape: [7, 13], options: { reduction, weight, labelSmoothing: 0.15, ignoreIndex: 3 } });
+      cases.push({ name: `13 classes (SIMD rows), extreme logits, ${reduction}`, shape: [7, 13], options: { reduction }, extreme: true });
+    }
     cases.push({ name: 'two classes, extreme logits', shape: [8, 2], options: { labelSmoothing: 0.1, weight: [0.3, 2] }, extreme: true });
     cases.push({ name: 'two classes, K-dim [2, 2, 5]', shape: [2, 2, 5], options: { reduction: 'none' } });
     cases.push({ name: 'unbatched [C]', shape: [classes], options: { weight: [1, 2, 3, 4, 5] } });

@@ -4,6 +4,7 @@ import type { Reduction } from '../core/options';
 import { expNonPositive, softplusOfNegative } from './fastMath';
 import { fromClassesLast, keptSampleScale, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
+import { SimdKernels, simdKernels } from './simdKernels';
 
 /** Inputs of the cross-entropy kernels, already validated and read to the host. */
 export interface SoftmaxCrossEntropyArgs {
@@ -74,6 +75,51 @@ function logSumExp(logits: Float32Array, base: number, end: number, stride: numb
   return max + Math.log(sum);
 }
 
+/** Rows shorter than this stay in JavaScript: calls and copies would cost more than SIMD saves. */
+const SIMD_MIN_CLASSES = 8;
+/** Floats per block of rows in WebAssembly memory (8 MB each for logits and exps). */
+const SIMD_BLOCK_FLOATS = 1 << 21;
+
+function alignTo16(bytes: number): number {
+  return (bytes + 15) & ~15;
+}
+
+/**
+ * Runs `rows × classes` logits through the SIMD loops in blocks of rows: copies a block in; the module
+ * computes each row's max and sum of exponentials and, when `gradient` is given, writes
+ * `exp(x_c - max)·numerator(row)/sum - pull[c]` to it (the gradient but for the target's term);
+ * `rowDone(row, max, sum)` gets every row's statistics for the loss.
+ */
+function forEachSimdBlock(
+  simd: SimdKernels,
+  logits: Float32Array,
+  rows: number,
+  classes: number,
+  gradient: { values: Float32Array; numerator: (row: number) => number; pull: Float32Array } | null,
+  rowDone: (row: number, max: number, sum: number) => void,
+): void {
+  const blockRows = Math.max(1, Math.floor(SIMD_BLOCK_FLOATS / classes));
+  for (let first = 0; first < rows; first += blockRows) {
+    const count = Math.min(blockRows, rows - first);
+    const size = count * classes;
+    const expsAt = alignTo16(size * 4);
+    const statsAt = 2 * expsAt;
+    const numeratorsAt = statsAt + count * 16;
+    const pullAt = numeratorsAt + count * 8;
+    const memory = simd.memory(pullAt + classes * 4);
+    memory.f32.set(logits.subarray(first * classes, first * classes + size), 0);
+    if (gradient !== null) {
+      const numerators = memory.f64.subarray(numeratorsAt / 8, numeratorsAt / 8 + count);
+      for (let r = 0; r < count; r++) numerators[r] = gradient.numerator(first + r);
+      memory.f32.set(gradient.pull, pullAt / 4);
+    }
+    simd.softmaxRows(0, expsAt, count, classes, statsAt, gradient === null ? 0 : numeratorsAt, pullAt);
+    const stats = memory.f64.subarray(statsAt / 8, statsAt / 8 + 2 * count);
+    for (let r = 0; r < count; r++) rowDone(first + r, stats[2 * r], stats[2 * r + 1]);
+    if (gradient !== null) gradient.values.set(memory.f32.subarray(expsAt / 4, expsAt / 4 + size), first * classes);
+  }
+}
+
 /**
  * Cross-entropy with class-index targets in one pass per sample: log-sum-exp, the loss, and when
  * asked the gradient `p_c·((1-ε)w_y + (ε/C)·Σw) - (1-ε)w_y·[c=y] - (ε/C)·w_c`, scaled by the
@@ -104,39 +150,64 @@ export function softmaxCrossEntropyWithIndices(
   const perSample = reduction === 'none' ? new Float32Array(samples) : null;
   const gradient = withGradient ? new Float32Array(logits.length) : null;
   // What label smoothing subtracts from the gradient of class c, already scaled: (ε/C)·w_c·scale.
-  const smoothingPull = new Float64Array(eps > 0 && gradient !== null ? classes : 0);
-  for (let c = 0; c < smoothingPull.length; c++) smoothingPull[c] = smoothing * (weight === null ? 1 : weight[c]) * scale;
+  const smoothingPull = new Float32Array(gradient !== null ? classes : 0);
+  if (eps > 0) for (let c = 0; c < smoothingPull.length; c++) smoothingPull[c] = smoothing * (weight === null ? 1 : weight[c]) * scale;
+  const simd = inner === 1 && classes >= SIMD_MIN_CLASSES ? simdKernels() : null;
   let total = 0;
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const s = o * inner + i;
-      const y = target[s];
-      if (y === ignoreIndex) continue;
-      const base = o * classes * inner + i;
-      const end = base + classes * inner;
-      const lse = logSumExp(logits, base, end, inner, gradient);
-      const wy = weight === null ? 1 : weight[y];
-      let loss = (1 - eps) * wy * (lse - logits[base + y * inner]);
-      if (eps > 0) {
-        let weightedLogitSum = 0;
-        if (weight === null) {
-          for (let at = base; at < end; at += inner) weightedLogitSum += logits[at];
-        } else {
-          for (let at = base, c = 0; at < end; at += inner, c++) weightedLogitSum += weight[c] * logits[at];
-        }
-        loss += smoothing * (weightSum * lse - weightedLogitSum);
+  const addLoss = (s: number, lse: number, base: number, end: number, y: number, wy: number) => {
+    let loss = (1 - eps) * wy * (lse - logits[base + y * inner]);
+    if (eps > 0) {
+      let weightedLogitSum = 0;
+      if (weight === null) {
+        for (let at = base; at < end; at += inner) weightedLogitSum += logits[at];
+      } else {
+        for (let at = base, c = 0; at < end; at += inner, c++) weightedLogitSum += weight[c] * logits[at];
       }
-      total += loss;
-      if (perSample !== null) perSample[s] = loss;
-      if (gradient !== null) {
-        // gradient holds numbers proportional to p_c, summing to sampleSum.
-        const probabilityScale = (((1 - eps) * wy + smoothing * weightSum) * scale) / sampleSum;
-        if (eps > 0) {
-          for (let at = base, c = 0; at < end; at += inner, c++) gradient[at] = gradient[at] * probabilityScale - smoothingPull[c];
-        } else {
-          for (let at = base; at < end; at += inner) gradient[at] *= probabilityScale;
+      loss += smoothing * (weightSum * lse - weightedLogitSum);
+    }
+    total += loss;
+    if (perSample !== null) perSample[s] = loss;
+  };
+  if (simd !== null) {
+    // Rows in blocks through the SIMD loops: exponentials, their sums and the gradient there, the loss here in float64.
+    const numerator = (row: number) => {
+      const y = target[row];
+      return y === ignoreIndex ? 0 : ((1 - eps) * (weight === null ? 1 : weight[y]) + smoothing * weightSum) * scale;
+    };
+    forEachSimdBlock(simd, logits, outer, classes, gradient === null ? null : { values: gradient, numerator, pull: smoothingPull }, (row, max, sum) => {
+      const y = target[row];
+      if (y === ignoreIndex) return;
+      const base = row * classes;
+      addLoss(row, max + Math.log(sum), base, base + classes, y, weight === null ? 1 : weight[y]);
+    });
+    if (gradient !== null) {
+      for (let row = 0; row < outer; row++) {
+        const y = target[row];
+        if (y === ignoreIndex) gradient.fill(0, row * classes, (row + 1) * classes);
+        else gradient[row * classes + y] -= (1 - eps) * (weight === null ? 1 : weight[y]) * scale;
+      }
+    }
+  } else {
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const s = o * inner + i;
+        const y = target[s];
+        if (y === ignoreIndex) continue;
+        const base = o * classes * inner + i;
+        const end = base + classes * inner;
+        const lse = logSumExp(logits, base, end, inner, gradient);
+        const wy = weight === null ? 1 : weight[y];
+        addLoss(s, lse, base, end, y, wy);
+        if (gradient !== null) {
+          // gradient holds numbers proportional to p_c, summing to sampleSum.
+          const probabilityScale = (((1 - eps) * wy + smoothing * weightSum) * scale) / sampleSum;
+          if (eps > 0) {
+            for (let at = base, c = 0; at < end; at += inner, c++) gradient[at] = gradient[at] * probabilityScale - smoothingPull[c];
+          } else {
+            for (let at = base; at < end; at += inner) gradient[at] *= probabilityScale;
+          }
+          gradient[base + y * inner] -= (1 - eps) * wy * scale;
         }
-        gradient[base + y * inner] -= (1 - eps) * wy * scale;
       }
     }
   }

@@ -1,0 +1,96 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import { softmaxCrossEntropyWithIndices } from '../../src/kernels/softmaxCrossEntropy';
+import { setSimdEnabled, simdKernels } from '../../src/kernels/simdKernels';
+import type { Reduction } from '../../src/core/options';
+
+/**
+ * The SIMD loops (WebAssembly) against the plain JavaScript loops of the same kernel: the same loss
+ * and gradient within float32 rounding of the exponentials, on rows that need every code path (vector
+ * body and tail, several blocks of rows, ignored rows, extreme and non-finite logits). Agreement with
+ * the float64 reference, on both kernel paths, is in kernelPaths.test.ts.
+ */
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function run(simd: boolean, logits: Float32Array, target: Int32Array, classes: number, options: { weight?: Float32Array; labelSmoothing?: number; ignoreIndex?: number; reduction?: Reduction }) {
+  setSimdEnabled(simd);
+  try {
+    const rows = target.length;
+    return softmaxCrossEntropyWithIndices(
+      {
+        logits,
+        layout: { outer: rows, classes, inner: 1 },
+        weight: options.weight ?? null,
+        labelSmoothing: options.labelSmoothing ?? 0,
+        reduction: options.reduction ?? 'mean',
+        sampleShape: [rows],
+        target,
+        ignoreIndex: options.ignoreIndex ?? -100,
+      },
+      true,
+    );
+  } finally {
+    setSimdEnabled(true);
+  }
+}
+
+function expectSame(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  let at = -1;
+  for (let k = 0; k < a.length; k++) {
+    const same = Number.isNaN(b[k]) ? Number.isNaN(a[k]) : Math.abs(a[k] - b[k]) <= 1e-7 + 2e-6 * Math.abs(b[k]);
+    if (!same && (at < 0 || Math.abs(a[k] - b[k]) > worst)) {
+      worst = Math.abs(a[k] - b[k]);
+      at = k;
+    }
+  }
+  expect(at < 0 ? 'same' : `${what}: differs at ${at}: ${a[at]} vs ${b[at]}`).toBe('same');
+}
+
+describe('SIMD softmax rows', () => {
+  it('loads (WebAssembly SIMD is in every Node this package supports)', () => {
+    expect(simdKernels()).not.toBeNull();
+  });
+
+  it('is the binary of kernels.wat as compile.mjs builds it (binary.ts is not stale)', () => {
+    const script = path.join(__dirname, '../../src/kernels/simd/compile.mjs');
+    expect(() => execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' })).not.toThrow();
+  });
+
+  const cases: Array<{ name: string; rows: number; classes: number; options: Parameters<typeof run>[4]; special?: boolean }> = [
+    { name: '1000 classes, two blocks of rows (2.2M logits)', rows: 2200, classes: 1000, options: {} },
+    { name: '13 classes (vector body and a tail of 1), weights, smoothing, ignored rows, none', rows: 50, classes: 13, options: { weight: Float32Array.from({ length: 13 }, (_, c) => (c % 4) * 0.5), labelSmoothing: 0.2, ignoreIndex: 4, reduction: 'none' } },
+    { name: '8 classes (no tail), sum', rows: 40, classes: 8, options: { reduction: 'sum' } },
+    { name: '11 classes with ±1e4, ±Infinity and NaN logits, none', rows: 30, classes: 11, options: { reduction: 'none' }, special: true },
+  ];
+  for (const { name, rows, classes, options, special } of cases) {
+    it(`${name}: the same loss and gradient as the JavaScript loops`, () => {
+      const next = random(rows * classes);
+      const logits = Float32Array.from({ length: rows * classes }, () => (next() * 2 - 1) * 8);
+      if (special === true) {
+        logits.set([1e4, -1e4], 0);
+        logits.set([-Infinity], classes * 2 + 3); // one -Infinity: fine
+        logits.set([Infinity], classes * 3 + 5); // +Infinity: NaN for that row, as PyTorch
+        logits.set([NaN], classes * 4 + 1); // NaN: NaN for that row
+        logits.fill(-Infinity, classes * 5, classes * 6); // a row of -Infinity: NaN
+        logits.set([-90, -200], classes * 7); // exponentials that underflow float32
+      }
+      const target = Int32Array.from({ length: rows }, () => Math.floor(next() * classes));
+      const simd = run(true, logits, target, classes, options);
+      const plain = run(false, logits, target, classes, options);
+      expectSame(simd.value, plain.value, 'loss');
+      expectSame(simd.gradients![0], plain.gradients![0], 'gradient');
+    });
+  }
+});
