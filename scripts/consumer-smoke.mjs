@@ -1,0 +1,310 @@
+#!/usr/bin/env node
+// `npm run test:consumer`: the package as a user gets it. Packs the tarball, checks what it contains
+// against package.json, installs it into a fresh project outside the repo (offline, from the npm
+// cache that the repo's `npm ci` filled), then from that project: requires every entry from CommonJS,
+// imports every entry from an ES module, type-checks a TypeScript consumer under moduleResolution
+// node16 (ESM and CJS files), bundler and node10, runs a few training steps through an optimizer and
+// model.fit, and runs the bin. Any failure exits 1. Set KEEP_CONSUMER=1 to keep the temporary project.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { ENTRIES, ROOT, entryExports, landedEntries } from './entries.mjs';
+
+const require = createRequire(import.meta.url);
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const failures = [];
+
+function check(ok, message) {
+  if (!ok) failures.push(message);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${message}`);
+}
+
+function run(command, args, cwd) {
+  try {
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${error.status}:\n${error.stdout}${error.stderr}`);
+  }
+}
+
+function timed(label, body) {
+  const start = Date.now();
+  const result = body();
+  console.log(`-- ${label}: ${((Date.now() - start) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+/** Does a package.json `sideEffects` pattern match this path of the package? */
+function matchesPattern(pattern, path) {
+  const normalized = pattern.replace(/^\.\//, '');
+  const target = normalized.includes('/') ? path : posix.basename(path);
+  const regex = normalized.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '(?:.*/)?');
+  return new RegExp(`^${regex}$`).test(target);
+}
+
+function checkTarball(packed, landed) {
+  const files = new Set(packed.files.map((file) => file.path));
+  const has = (target) => files.has(target.replace(/^\.\//, ''));
+  for (const entry of ENTRIES) {
+    const conditions = manifest.exports[entry.subpath];
+    check(conditions !== undefined, `exports map has '${entry.subpath}'`);
+    if (!landed.includes(entry)) {
+      console.log(`SKIP entry '${entry.subpath}': src/${entry.dir}/index.ts has not landed`);
+      continue;
+    }
+    for (const [condition, targets] of Object.entries(conditions)) {
+      for (const [kind, target] of Object.entries(targets)) check(has(target), `'${entry.subpath}' ${condition}.${kind} -> ${target} is in the tarball`);
+    }
+    const legacyTypes = entry.subpath === '.' ? manifest.types : manifest.typesVersions['*'][entry.subpath.slice(2)]?.[0];
+    check(legacyTypes !== undefined && has(legacyTypes), `'${entry.subpath}' has types for moduleResolution node10 (${legacyTypes})`);
+  }
+  for (const field of ['main', 'module', 'types']) check(has(manifest[field]), `${field} -> ${manifest[field]} is in the tarball`);
+  for (const [name, target] of Object.entries(manifest.bin)) {
+    check(has(target) && readFileSync(join(ROOT, target), 'utf8').startsWith('#!/usr/bin/env node'), `bin '${name}' -> ${target} is in the tarball with a node shebang`);
+  }
+  const allowed = /^(dist\/(cjs|esm)\/|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/;
+  const stray = [...files].filter((path) => !allowed.test(path));
+  check(stray.length === 0, `the tarball holds only dist/, package.json and the docs${stray.length ? ` (also: ${stray.join(', ')})` : ''}`);
+  for (const required of ['README.md', 'LICENSE', 'CHANGELOG.md']) check(files.has(required), `${required} is in the tarball`);
+  const registering = [...files].filter((path) => /\.m?js$/.test(path) && /\bregisterClass\(/.test(readFileSync(join(ROOT, path), 'utf8')));
+  for (const path of registering) {
+    check(manifest.sideEffects.some((pattern) => matchesPattern(pattern, path)), `${path} registers a class for serialization and is listed in sideEffects`);
+  }
+}
+
+/** The consumer's TypeScript file: every entry imported and used with its types; misuse must be a type error. */
+function typescriptConsumer(landed) {
+  const lines = [`import * as tf from '@tensorflow/tfjs';`];
+  for (const entry of landed) {
+    const alias = entry.dir === '' ? 'main' : entry.dir;
+    lines.push(`import * as ${alias} from 'tfjs-loss-adapter${entry.subpath.slice(1)}';`);
+    // Were the module's types unresolved (any), these directives would be unused, which is an error.
+    lines.push(`// @ts-expect-error: not an export of 'tfjs-loss-adapter${entry.subpath.slice(1)}'`);
+    lines.push(`${alias}.notAnExport;`);
+  }
+  lines.push(
+    `import { classificationLoss, crossEntropy, LossInputError, runVerifySuite } from 'tfjs-loss-adapter';`,
+    `import type { ClassificationLossOptions, CrossEntropyOptions, Reduction } from 'tfjs-loss-adapter';`,
+    `const reduction: Reduction = 'sum';`,
+    `const options: CrossEntropyOptions = { reduction, labelSmoothing: 0.1 };`,
+    `const loss: tf.Tensor = crossEntropy(tf.tensor2d([[1, 2]]), [1], options);`,
+    `// @ts-expect-error: 'average' is not a Reduction`,
+    `crossEntropy(tf.tensor2d([[1, 2]]), [1], { reduction: 'average' });`,
+    `const adapterOptions: ClassificationLossOptions = { binaryAsTwoClass: true, reduction: 'sum' };`,
+    `const adapted: tf.Tensor = classificationLoss(tf.tensor1d([2, -1]), tf.tensor1d([1, 0]), adapterOptions);`,
+    `const rows: { check: string; passed: boolean }[] = runVerifySuite();`,
+    `const isInputError = (e: unknown): boolean => e instanceof LossInputError;`,
+    `export { loss, adapted, rows, isInputError };`,
+  );
+  if (landed.some((entry) => entry.subpath === './layers')) {
+    lines.push(
+      `const layersLoss: layers.LayersLoss = layers.sparseCategoricalCrossEntropyLoss({ labelSmoothing: 0.1 });`,
+      `const twoClassLayer: tf.layers.Layer = new layers.BinaryAsTwoClass();`,
+      `// @ts-expect-error: posWeight is an option of the binary loss only`,
+      `layers.categoricalCrossEntropyLoss({ posWeight: 2 });`,
+      `export { layersLoss, twoClassLayer };`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The module resolutions a TypeScript consumer may use. The package's .d.ts files themselves are
+ * checked once (skipLibCheck off under node16, which reaches both the ESM and the CJS declarations).
+ */
+const TYPESCRIPT_SETUPS = {
+  'node16 (ESM .mts and CJS .cts; our .d.ts checked, skipLibCheck off)': { options: { module: 'node16', moduleResolution: 'node16', skipLibCheck: false }, files: ['consumer.mts', 'consumer.cts'] },
+  bundler: { options: { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true }, files: ['consumer.ts'] },
+  node10: { options: { module: 'commonjs', moduleResolution: 'node10', skipLibCheck: true }, files: ['consumer.ts'] },
+};
+
+/**
+ * tsc's diagnostics for the consumer project, split into ours (the consumer's files and this package's
+ * declarations) and tfjs' (its .d.ts files have errors of their own under strict with skipLibCheck off).
+ */
+function typeErrors(project) {
+  let output = '';
+  try {
+    run(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], project);
+  } catch (error) {
+    output = error.message.split('\n').slice(1).join('\n');
+  }
+  const diagnostics = output.split(/\n(?=\S)/).filter((line) => line.trim() !== '');
+  const inTfjs = (diagnostic) => diagnostic.startsWith('node_modules/@tensorflow/');
+  return { ours: diagnostics.filter((d) => !inTfjs(d)), tfjs: diagnostics.filter(inTfjs) };
+}
+
+/** Requires (from a .cjs file) or imports (from an .mjs file) every entry and prints its export names. */
+function entryProbe(landed, style) {
+  const load = style === 'require' ? (id) => `require('${id}')` : (id) => `await import('${id}')`;
+  const body = landed.map((entry) => `  '${entry.subpath}': Object.keys(${load(`tfjs-loss-adapter${entry.subpath.slice(1)}`)}).filter((k) => k !== 'default' && k !== '__esModule').sort(),`);
+  const deepImport = style === 'require' ? `require('tfjs-loss-adapter/dist/cjs/core/errors.js')` : `await import('tfjs-loss-adapter/dist/esm/core/errors.mjs')`;
+  const probe = [`const names = {`, ...body, `};`, `let deep = 'loaded';`, `try { ${deepImport}; } catch (e) { deep = e.code; }`, `console.log(JSON.stringify({ names, deep }));`];
+  return `${probe.join('\n')}\n`;
+}
+
+/**
+ * A few training steps: cross-entropy through an optimizer, the adapter against the native binary
+ * loss, and model.fit and save/load with the layers entry.
+ */
+function trainingScript(landed) {
+  return `import * as tf from '@tensorflow/tfjs';
+import * as lib from 'tfjs-loss-adapter';
+await tf.setBackend('cpu');
+const results = {};
+
+// Linearly separable 3-class data; zero-initialized weights, so the first loss is exactly ln 3.
+const x = tf.tensor2d([[2, 0], [1.5, 0.5], [0, 2], [0.5, 1.5], [-2, -2], [-1.5, -1]]);
+const y = tf.tensor1d([0, 0, 1, 1, 2, 2], 'int32');
+const w = tf.variable(tf.zeros([2, 3]));
+const b = tf.variable(tf.zeros([3]));
+const optimizer = tf.train.sgd(0.5);
+const ceLoss = () => lib.crossEntropy(tf.add(tf.matMul(x, w), b), y);
+const first = tf.tidy(() => ceLoss().dataSync()[0]);
+const tensorsBefore = tf.memory().numTensors;
+for (let step = 0; step < 30; step++) optimizer.minimize(ceLoss);
+results.crossEntropy = { first, last: tf.tidy(() => ceLoss().dataSync()[0]), leaked: tf.memory().numTensors - tensorsBefore };
+
+// The adapter: a binary head trained natively (BCE with logits) and as a two-class head (cross-entropy
+// on [0, z]) from the same zero weights: the same training run, step by step.
+{
+  const xb = tf.tensor2d([[1, 2], [2, 1], [-1, -2], [-2, 0.5], [0.5, -1]]);
+  const yb = tf.tensor1d([1, 1, 0, 0, 1]);
+  const train = (binaryAsTwoClass) => {
+    const v = tf.variable(tf.zeros([2, 1]));
+    const sgd = tf.train.sgd(0.3);
+    const loss = () => lib.classificationLoss(tf.matMul(xb, v), yb, { binaryAsTwoClass });
+    const start = tf.tidy(() => loss().dataSync()[0]);
+    for (let step = 0; step < 20; step++) sgd.minimize(loss);
+    return { start, end: tf.tidy(() => loss().dataSync()[0]), weights: Array.from(v.dataSync()) };
+  };
+  const native = train(false);
+  const twoClass = train(true);
+  results.adapter = { native, twoClass, maxWeightDifference: Math.max(...native.weights.map((value, k) => Math.abs(value - twoClass.weights[k]))) };
+}
+${
+  landed.some((entry) => entry.subpath === './layers')
+    ? `
+// The layers entry: a one-logit head trained with model.fit through binaryCrossEntropyWithLogitsLoss,
+// and the same head + BinaryAsTwoClass through categoricalCrossEntropyLoss on one-hot labels, from the
+// same (zero) weights: the same training run. sparseCategoricalCrossEntropyLoss with [N, 1] labels
+// (through fitDataset, as tfjs-layers' fit checks labels against the output shape). Then the two-class
+// model is saved and loaded again: BinaryAsTwoClass must be registered by importing the entry.
+const layers = await import('tfjs-loss-adapter/layers');
+const xb = tf.tensor2d([[1, 2], [2, 1], [-1, -2], [-2, 0.5], [0.5, -1], [-0.5, -1.5]]);
+const yb = tf.tensor2d([1, 1, 0, 0, 1, 0], [6, 1]);
+const head = (twoClass) => tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2], kernelInitializer: 'zeros' }), ...(twoClass ? [new layers.BinaryAsTwoClass()] : [])] });
+const native = head(false);
+native.compile({ optimizer: tf.train.sgd(0.3), loss: layers.binaryCrossEntropyWithLogitsLoss() });
+const nativeLoss = (await native.fit(xb, yb, { epochs: 10, batchSize: 6, shuffle: false, verbose: 0 })).history.loss;
+const twoClass = head(true);
+twoClass.compile({ optimizer: tf.train.sgd(0.3), loss: layers.categoricalCrossEntropyLoss() });
+const oneHot = tf.concat([tf.sub(1, yb), yb], 1);
+const twoClassLoss = (await twoClass.fit(xb, oneHot, { epochs: 10, batchSize: 6, shuffle: false, verbose: 0 })).history.loss;
+const weightsOf = (model) => model.getWeights().flatMap((w) => Array.from(w.dataSync()));
+const nativeWeights = weightsOf(native);
+const maxWeightDifference = Math.max(...weightsOf(twoClass).map((value, k) => Math.abs(value - nativeWeights[k])));
+
+const sparse = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [2], kernelInitializer: 'zeros' })] });
+sparse.compile({ optimizer: tf.train.sgd(0.5), loss: layers.sparseCategoricalCrossEntropyLoss() });
+const labels = tf.reshape(tf.cast(y, 'float32'), [-1, 1]);
+const dataset = tf.data.zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(tf.unstack(labels)) }).batch(6);
+const sparseLoss = (await sparse.fitDataset(dataset, { epochs: 10, verbose: 0 })).history.loss;
+
+const artifacts = await new Promise((resolve) => twoClass.save(tf.io.withSaveHandler(async (saved) => (resolve(saved), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }))));
+const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+const roundTripDifference = tf.tidy(() => tf.max(tf.abs(tf.sub(twoClass.predict(xb), loaded.predict(xb)))).dataSync()[0]);
+results.layers = { nativeLoss, twoClassLoss, maxWeightDifference, sparseLoss, roundTripDifference, outputShape: loaded.outputs[0].shape };
+`
+    : ''
+}
+console.log(JSON.stringify(results));
+`;
+}
+
+function main() {
+  const landed = landedEntries();
+  const scratch = mkdtempSync(join(tmpdir(), 'tfjs-loss-adapter-consumer-'));
+  try {
+    timed('npm run build', () => run('npm', ['run', 'build'], ROOT));
+    // --ignore-scripts: prepack would build a second time and mix its log into the JSON.
+    const [packed] = timed('npm pack', () => JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], ROOT)));
+    console.log(`packed ${packed.filename}: ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB`);
+    checkTarball(packed, landed);
+
+    const project = join(scratch, 'consumer');
+    mkdirSync(project);
+    const version = (name) => require(`${name}/package.json`).version;
+    // tfjs-data depends on @types/node "*": offline, npm would pick the newest version it has heard of,
+    // whose own dependencies the cache may lack. Pin it to the repo's, which `npm ci` cached.
+    const consumerManifest = { name: 'consumer', version: '1.0.0', private: true, overrides: { '@types/node': version('@types/node') } };
+    writeFileSync(join(project, 'package.json'), JSON.stringify(consumerManifest, null, 2));
+    timed('npm install --offline (tarball, @tensorflow/tfjs, tfjs-layers, typescript)', () =>
+      run(
+        'npm',
+        ['install', '--offline', '--no-audit', '--no-fund', join(scratch, packed.filename), `@tensorflow/tfjs@${version('@tensorflow/tfjs')}`, `@tensorflow/tfjs-layers@${version('@tensorflow/tfjs-layers')}`, `typescript@${version('typescript')}`],
+        project,
+      ),
+    );
+
+    const expected = entryExports(landed, { valuesOnly: true });
+    for (const style of ['require', 'import']) {
+      const file = style === 'require' ? 'entries.cjs' : 'entries.mjs';
+      writeFileSync(join(project, file), entryProbe(landed, style));
+      const { names, deep } = JSON.parse(run(process.execPath, [file], project));
+      for (const entry of landed) {
+        const missing = expected.get(entry.subpath).filter((name) => !names[entry.subpath].includes(name));
+        check(missing.length === 0, `${style}('tfjs-loss-adapter${entry.subpath.slice(1)}') gives all ${expected.get(entry.subpath).length} runtime exports${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
+      }
+      check(deep === 'ERR_PACKAGE_PATH_NOT_EXPORTED', `${style} of a file outside the exports map is refused (${deep})`);
+    }
+
+    const source = typescriptConsumer(landed);
+    for (const file of ['consumer.ts', 'consumer.mts', 'consumer.cts']) writeFileSync(join(project, file), source);
+    timed('tsc --noEmit (node16, bundler, node10)', () => {
+      for (const [setup, { options, files }] of Object.entries(TYPESCRIPT_SETUPS)) {
+        const config = { compilerOptions: { target: 'es2019', lib: ['es2019', 'dom'], strict: true, noEmit: true, types: [], ...options }, files };
+        writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(config, null, 2));
+        const { ours, tfjs } = typeErrors(project);
+        check(ours.length === 0, `TypeScript consumer type-checks with moduleResolution ${setup}${ours.length ? `:\n${ours.join('\n')}` : ''}`);
+        if (tfjs.length) console.log(`     (${tfjs.length} errors inside tfjs' own .d.ts under strict, not ours: ${[...new Set(tfjs.map((d) => d.split('(')[0]))].length} files)`);
+      }
+    });
+
+    writeFileSync(join(project, 'train.mjs'), trainingScript(landed));
+    const training = timed('training steps', () => JSON.parse(run(process.execPath, ['train.mjs'], project)));
+    const ce = training.crossEntropy;
+    check(Math.abs(ce.first - Math.log(3)) < 1e-6 && ce.last < 0.5 * ce.first && ce.leaked === 0, `crossEntropy trains through tf.train.sgd().minimize: ${ce.first.toFixed(4)} -> ${ce.last.toFixed(4)} in 30 steps, ${ce.leaked} tensors leaked`);
+    const { native, twoClass, maxWeightDifference } = training.adapter;
+    check(native.end < native.start && maxWeightDifference < 1e-5, `classificationLoss through sgd: binary head ${native.start.toFixed(4)} -> ${native.end.toFixed(4)}, as two-class ${twoClass.start.toFixed(4)} -> ${twoClass.end.toFixed(4)}, weights differ by ${maxWeightDifference.toExponential(1)}`);
+    if (training.layers) {
+      const { nativeLoss, twoClassLoss, maxWeightDifference, sparseLoss, roundTripDifference, outputShape } = training.layers;
+      const curve = (losses) => `${losses[0].toFixed(4)} -> ${losses.at(-1).toFixed(4)}`;
+      check(nativeLoss.at(-1) < nativeLoss[0] && maxWeightDifference < 1e-5, `model.fit: binaryCrossEntropyWithLogitsLoss ${curve(nativeLoss)}, BinaryAsTwoClass + categoricalCrossEntropyLoss ${curve(twoClassLoss)}, weights differ by ${maxWeightDifference.toExponential(1)}`);
+      check(sparseLoss.at(-1) < sparseLoss[0], `model.fitDataset: sparseCategoricalCrossEntropyLoss with [N, 1] labels ${curve(sparseLoss)}`);
+      check(roundTripDifference === 0, `a model with BinaryAsTwoClass (output ${JSON.stringify(outputShape)}) saves and loads again, same predictions (max difference ${roundTripDifference})`);
+    } else {
+      console.log("SKIP layers training: 'tfjs-loss-adapter/layers' has not landed");
+    }
+
+    const verify = timed('bin: tfjs-loss-adapter verify --backend cpu', () => run(join(project, 'node_modules/.bin/tfjs-loss-adapter'), ['verify', '--backend', 'cpu'], project));
+    check(/every check passed/.test(verify), `the bin runs from the installed package: '${verify.trim().split('\n').at(-1)}'`);
+  } finally {
+    if (process.env.KEEP_CONSUMER) console.log(`kept ${scratch}`);
+    else rmSync(scratch, { recursive: true, force: true });
+  }
+  if (failures.length) {
+    console.error(`\nconsumer smoke test: ${failures.length} failure(s)`);
+    process.exit(1);
+  }
+  console.log(`\nconsumer smoke test passed (entries: ${landed.map((entry) => `'${entry.subpath}'`).join(', ')}; not landed: ${ENTRIES.filter((entry) => !landed.includes(entry)).map((entry) => `'${entry.subpath}'`).join(', ') || 'none'})`);
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`consumer smoke test: ${error.message}`);
+  process.exit(1);
+}
