@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// `npm run test:browser`: the verify suite in a real browser. Bundles browser/entry.mjs with esbuild
+// (the library through its own exports map, i.e. dist/esm: run `npm run build` first), serves it on a
+// random localhost port with the tfjs-backend-wasm binaries, drives Debian's Chromium headless with
+// playwright-core (no browser is ever downloaded), runs `runVerifySuite()` on cpu, wasm and webgl, one
+// fresh page each, and prints one table. Every check must pass on cpu and wasm, without leaking a
+// tensor; webgl is reported (it runs on Chromium's software renderer here), or why it did not run.
+//
+//   node scripts/browser-test.mjs            the test (exit 1 on a failure)
+//   node scripts/browser-test.mjs --serve    only serve the page, to open it in a browser by hand
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { chromium } from 'playwright-core';
+import { ROOT } from './entries.mjs';
+
+const require = createRequire(import.meta.url);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * Headless as root in a container: no sandbox, no GPU, nothing that phones home. WebGL then needs
+ * Chromium's software renderer: ANGLE on SwiftShader, which Chromium only offers for WebGL when told
+ * that the (unsafe for untrusted content) SwiftShader fallback is fine: we load only our own page.
+ */
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+const BACKENDS = [
+  { name: 'cpu', required: true },
+  { name: 'wasm', required: true },
+  { name: 'webgl', required: false },
+];
+const SUITE_TIMEOUT_MS = 240_000;
+
+async function bundlePage() {
+  const result = await esbuild.build({
+    entryPoints: [join(ROOT, 'browser/entry.mjs')],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2020',
+    logLevel: 'warning',
+  });
+  return result.outputFiles[0].contents;
+}
+
+/** A static server for the page, its bundle and the .wasm binaries; nothing else is reachable. */
+function serve(bundle) {
+  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  const routes = {
+    '/': { type: 'text/html', body: () => readFileSync(join(ROOT, 'browser/index.html')) },
+    '/bundle.js': { type: 'text/javascript', body: () => bundle },
+  };
+  const server = createServer((request, response) => {
+    const path = new URL(request.url, 'http://localhost').pathname;
+    const wasm = /^\/wasm\/([\w.-]+\.wasm)$/.exec(path);
+    const route = wasm ? { type: 'application/wasm', body: () => readFileSync(join(wasmDir, wasm[1])) } : routes[path];
+    try {
+      if (!route) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
+      const body = route.body();
+      response.writeHead(200, { 'content-type': route.type, 'content-length': body.length });
+      response.end(body);
+    } catch (error) {
+      response.writeHead(error.code === 'ENOENT' ? 404 : 500).end(String(error.message));
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** One fresh page per backend, so a backend that breaks its context cannot take the others with it. */
+async function runOn(context, url, backend) {
+  const page = await context.newPage();
+  const messages = [];
+  page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => messages.push(`pageerror: ${error.message}`));
+  try {
+    await page.goto(url);
+    const result = await withTimeout(
+      page.evaluate((name) => window.runSuiteOn(name), backend),
+      SUITE_TIMEOUT_MS,
+      `the suite on ${backend}`,
+    );
+    return { ...result, messages };
+  } catch (error) {
+    return { backend, ran: false, reason: error.message.split('\n')[0], messages };
+  } finally {
+    await page.close();
+  }
+}
+
+function formatTable(results) {
+  const header = ['backend', 'check', 'cases', 'max value error', 'max gradient error', 'tolerance', 'verdict'];
+  const rows = results.flatMap((result) =>
+    result.ran
+      ? result.rows.map((row) => [
+          result.backend,
+          row.check,
+          String(row.cases),
+          row.maxValueError.toExponential(1),
+          row.maxGradientError.toExponential(1),
+          row.rtol.toExponential(1),
+          row.passed ? 'pass' : `FAIL: ${row.failure}`,
+        ])
+      : [[result.backend, '(not run)', '', '', '', '', result.reason]],
+  );
+  const widths = header.map((title, k) => Math.max(title.length, ...rows.map((row) => row[k].length)));
+  const line = (cells) => `| ${cells.map((cell, k) => cell.padEnd(widths[k])).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+async function main() {
+  const start = Date.now();
+  const server = await serve(await bundlePage());
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  if (process.argv.includes('--serve')) {
+    console.log(`serving the test page at ${url} (Ctrl-C to stop)`);
+    return 0;
+  }
+  const userDataDir = mkdtempSync(join(tmpdir(), 'tfjs-loss-adapter-chromium-'));
+  let context;
+  const results = [];
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: 60_000 });
+    console.log(`${CHROMIUM} (${context.browser()?.version() ?? 'version unknown'}) at ${url}`);
+    for (const { name } of BACKENDS) results.push(await runOn(context, url, name));
+  } finally {
+    await context?.close();
+    server.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+
+  console.log(`\n${formatTable(results)}\n`);
+  const failures = [];
+  for (const { name, required } of BACKENDS) {
+    const result = results.find((r) => r.backend === name);
+    const failed = result.ran ? result.rows.filter((row) => !row.passed) : [];
+    if (result.ran) {
+      console.log(`${name}: ${result.rows.length} checks, ${failed.length} failed, ${result.leaked} tensors leaked, ${result.seconds.toFixed(1)} s${result.details ? `; ${result.details}` : ''}`);
+    } else {
+      console.log(`${name}: not run: ${result.reason}`);
+      const hints = result.messages.filter((message) => /webgl|backend|error|warn/i.test(message)).slice(0, 5);
+      for (const hint of hints) console.log(`    console ${hint.slice(0, 300)}`);
+    }
+    if (!required) {
+      if (!result.ran || failed.length) console.log(`${name}: reported, not asserted (optional here: software rendering)`);
+      continue;
+    }
+    if (!result.ran) failures.push(`${name} did not run: ${result.reason}`);
+    else if (result.rows.length === 0) failures.push(`${name} ran no checks`);
+    else if (failed.length) failures.push(`${name}: ${failed.map((row) => row.check).join(', ')} failed`);
+    else if (result.leaked !== 0) failures.push(`${name}: the suite leaked ${result.leaked} tensors`);
+  }
+  console.log(`browser test: ${((Date.now() - start) / 1000).toFixed(1)} s`);
+  if (failures.length) {
+    console.error(`\nbrowser test failed:\n  ${failures.join('\n  ')}`);
+    return 1;
+  }
+  console.log('browser test passed: every check passed on cpu and wasm');
+  return 0;
+}
+
+main().then(
+  (code) => {
+    if (code !== 0 || !process.argv.includes('--serve')) process.exit(code);
+  },
+  (error) => {
+    console.error(`browser test: ${error.stack ?? error}`);
+    process.exit(1);
+  },
+);
