@@ -67,7 +67,7 @@ describe('options and layout', () => {
 
   it('reads a rank-1 input as one unbatched sample for classAxis 1 (the default), 0 and -1, and nothing else', () => {
     for (const classAxis of [1, 0, -1]) expect(classLayout([4], classAxis, 'f')).toEqual({ axis: 0, layout: { outer: 1, classes: 4, inner: 1 } });
-    expectInputError(() => classLayout([4], -2, 'f'), "'options.classAxis'", '-1, 0 or 1 (an unbatched sample [C])', 'got -2');
+    expectInputError(() => classLayout([4], -2, 'f'), "'options.classAxis'", '-1, 0 or 1 for an unbatched input [C] of shape [4]', 'got -2');
   });
 
   it('lays out [N, d1, d2, C] with classAxis -1 as [N·d1·d2, C, 1] and [N, C, d1, d2] as [N, C, d1·d2]', () => {

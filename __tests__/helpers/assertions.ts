@@ -45,3 +45,15 @@ export function expectInputError(call: () => unknown, ...fragments: Array<string
   expect({ numTensors: after.numTensors, numBytes: after.numBytes }).toEqual({ numTensors: before.numTensors, numBytes: before.numBytes });
   return error as LossInputError;
 }
+
+/**
+ * Runs `fn` (which must dispose what it makes) and fails if `tf.memory()` changed: tensors or bytes.
+ * Returns what `fn` returned.
+ */
+export function expectMemoryUnchanged<T>(fn: () => T): T {
+  const before = tf.memory();
+  const result = fn();
+  const after = tf.memory();
+  expect({ numTensors: after.numTensors, numBytes: after.numBytes }).toEqual({ numTensors: before.numTensors, numBytes: before.numBytes });
+  return result;
+}

@@ -98,7 +98,7 @@ function bceCases(loss: 'binaryCrossEntropy' | 'binaryCrossEntropyWithLogits'): 
   const v = VALID[loss];
   const c = (what: string, args: () => unknown[], argument: string, ...fragments: Array<string | RegExp>): BadCase => ({ what, loss, args, argument, fragments });
   return [
-    c('target [N] against input [N, 1] (PyTorch refuses to broadcast)', () => [tf.fill([2, 1], 0.5), tf.tensor1d([1, 0])], 'target', 'the shape of the input, [2, 1]', 'got shape [2]'),
+    c('target [N] against input [N, 1] (PyTorch refuses to broadcast)', () => [tf.fill([2, 1], 0.5), tf.tensor1d([1, 0])], 'target', "of the input's shape [2, 1] (never broadcast, as in PyTorch)", 'got shape [2]'),
     c('target [N, 1] against input [N]', () => [tf.tensor1d([0.5, 0.5]), tf.tensor2d([[1], [0]])], 'target', '[2]', 'got shape [2, 1]'),
     c('target a scalar against input [N]', () => [tf.tensor1d([0.5, 0.5]), 1], 'target', '[2]', 'got shape []'),
     c('target transposed', () => [v.input(), tf.tidy(() => v.target().transpose())], 'target', '[2, 3]', 'got shape [3, 2]'),
@@ -166,8 +166,8 @@ const CASES: BadCase[] = [
       c('classAxis below minus the rank', () => [v.input(), v.target(), { classAxis: -3 }], 'options.classAxis', 'got -3'),
       c('classAxis not an integer', () => [v.input(), v.target(), { classAxis: 1.5 }], 'options.classAxis', 'an integer', 'got 1.5'),
       c('classAxis a string', () => [v.input(), v.target(), { classAxis: 'last' }], 'options.classAxis', 'got "last"'),
-      c('classAxis 2 for an unbatched input [C]', () => [tf.tensor1d([1, 2, 3]), 1, { classAxis: 2 }], 'options.classAxis', '-1, 0 or 1 (an unbatched sample [C])', 'got 2'),
-      c('zero classes', () => [tf.zeros([2, 0]), tf.zeros([2], 'int32')], 'input', 'at least one class along the class axis', 'got shape [2, 0]'),
+      c('classAxis 2 for an unbatched input [C]', () => [tf.tensor1d([1, 2, 3]), 1, { classAxis: 2 }], 'options.classAxis', '-1, 0 or 1 for an unbatched input [C] of shape [3]', 'got 2'),
+      c('zero classes', () => [tf.zeros([2, 0]), tf.zeros([2], 'int32')], 'input', 'a tensor with at least one class along its class axis (axis 1)', 'got shape [2, 0]'),
       c('an empty array as input (no classes)', () => [[], 0], 'input', 'at least one class', 'got shape [0]'),
       c('a scalar input', () => [tf.scalar(1.5), 0], 'input', '[C], [N, C] or [N, C, d1, ..., dk]', 'got a scalar'),
       c('weight [1, C] instead of [C]', () => [v.input(), v.target(), { weight: [[1, 2, 3]] }], 'options.weight', 'a tensor of shape [3] (one weight per class)', 'got shape [1, 3]'),

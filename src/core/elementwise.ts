@@ -9,7 +9,7 @@ import { sameShape } from './validate';
  */
 export function checkSameShape(input: tf.Tensor, target: tf.Tensor, functionName: string): void {
   if (!sameShape(input.shape, target.shape)) {
-    throw new LossInputError(functionName, 'target', `the shape of the input, ${formatShape(input.shape)}`, `shape ${formatShape(target.shape)}`);
+    throw new LossInputError(functionName, 'target', `of the input's shape ${formatShape(input.shape)} (never broadcast, as in PyTorch)`, `shape ${formatShape(target.shape)}`);
   }
 }
 

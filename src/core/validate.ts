@@ -78,7 +78,7 @@ export function screenProbabilities(probabilities: tf.Tensor, functionName: stri
  * would otherwise fail on its comparisons when the input is differentiated. tfjs has no stop-gradient
  * op, but the ops of a custom-gradient op's forward pass are not recorded; its own gradient is zero.
  */
-function offTape(x: tf.Tensor, compute: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+export function offTape(x: tf.Tensor, compute: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
   const hidden = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const t = args[0] as tf.Tensor;
     return { value: compute(t), gradFunc: () => tf.zeros(t.shape) };

@@ -58,7 +58,6 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
   return tf.tidy(() => {
     const logits = toFloatTensor(input, fn, 'input');
     const { layout, axis } = classLayout(logits.shape, classAxis, fn);
-    if (layout.classes === 0) throw new LossInputError(fn, 'input', 'at least one class along the class axis', `shape ${formatShape(logits.shape)}`);
     const labels = toNumericTensor(target, fn, 'target');
     const weight = options.weight === undefined ? null : readClassWeight(options.weight, layout.classes, fn);
     const sampleShape = withoutAxis(logits.shape, axis);

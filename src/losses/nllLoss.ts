@@ -46,7 +46,6 @@ export function nllLoss(input: TensorInput, target: TensorInput, options: NllLos
   return tf.tidy(() => {
     const logProbabilities = toFloatTensor(input, fn, 'input');
     const { layout, axis } = classLayout(logProbabilities.shape, classAxis, fn);
-    if (layout.classes === 0) throw new LossInputError(fn, 'input', 'at least one class along the class axis', `shape ${formatShape(logProbabilities.shape)}`);
     const labels = toNumericTensor(target, fn, 'target');
     const sampleShape = withoutAxis(logProbabilities.shape, axis);
     if (!sameShape(labels.shape, sampleShape)) {
