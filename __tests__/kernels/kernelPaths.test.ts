@@ -365,7 +365,8 @@ describeEachBackend('kernel paths', () => {
   });
 
   describe('binary cross-entropy', () => {
-    const shape = [4, 3];
+    // 70 elements: enough for the fused path's SIMD loop (68 of them) and a JavaScript tail (2).
+    const shape = [10, 7];
     const n = sizeOf(shape);
     const cases: Array<{ name: string; options: BinaryOptions }> = [];
     for (const reduction of REDUCTIONS) {

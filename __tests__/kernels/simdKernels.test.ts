@@ -1,11 +1,12 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
+import { binaryCrossEntropyFromLogits } from '../../src/kernels/binaryCrossEntropy';
 import { softmaxCrossEntropyWithIndices } from '../../src/kernels/softmaxCrossEntropy';
 import { setSimdEnabled, simdKernels } from '../../src/kernels/simdKernels';
 import type { Reduction } from '../../src/core/options';
 
 /**
- * The SIMD loops (WebAssembly) against the plain JavaScript loops of the same kernel: the same loss
+ * The SIMD loops (WebAssembly) against the plain JavaScript loops of the same kernels: the same loss
  * and gradient within float32 rounding of the exponentials, on rows that need every code path (vector
  * body and tail, several blocks of rows, ignored rows, extreme and non-finite logits). Agreement with
  * the float64 reference, on both kernel paths, is in kernelPaths.test.ts.
@@ -49,7 +50,7 @@ function expectSame(a: ArrayLike<number>, b: ArrayLike<number>, what: string): v
   let worst = 0;
   let at = -1;
   for (let k = 0; k < a.length; k++) {
-    const same = Number.isNaN(b[k]) ? Number.isNaN(a[k]) : Math.abs(a[k] - b[k]) <= 1e-7 + 2e-6 * Math.abs(b[k]);
+    const same = Number.isNaN(b[k]) ? Number.isNaN(a[k]) : a[k] === b[k] || Math.abs(a[k] - b[k]) <= 1e-7 + 2e-6 * Math.abs(b[k]);
     if (!same && (at < 0 || Math.abs(a[k] - b[k]) > worst)) {
       worst = Math.abs(a[k] - b[k]);
       at = k;
@@ -91,6 +92,41 @@ describe('SIMD softmax rows', () => {
       const plain = run(false, logits, target, classes, options);
       expectSame(simd.value, plain.value, 'loss');
       expectSame(simd.gradients![0], plain.gradients![0], 'gradient');
+    });
+  }
+});
+
+function runBinary(simd: boolean, input: Float32Array, target: Float32Array, options: { weight?: Float32Array; posWeight?: Float32Array; reduction?: Reduction }) {
+  setSimdEnabled(simd);
+  try {
+    const args = { input, target, weight: options.weight ?? null, posWeight: options.posWeight ?? null, reduction: options.reduction ?? 'mean', shape: [input.length] };
+    return binaryCrossEntropyFromLogits(args, true);
+  } finally {
+    setSimdEnabled(true);
+  }
+}
+
+describe('SIMD binary cross-entropy with logits', () => {
+  const cases: Array<{ name: string; size: number; options: Parameters<typeof runBinary>[3]; special?: boolean }> = [
+    { name: '300,001 elements: two blocks and a tail of 1', size: 300001, options: {} },
+    { name: 'weight and posWeight, soft targets, none, a tail of 3', size: 203, options: { reduction: 'none' } },
+    { name: '±1e4, ±Infinity, NaN and 0 logits, sum', size: 128, options: { reduction: 'sum' }, special: true },
+  ];
+  for (const { name, size, options, special } of cases) {
+    it(`${name}: the same loss and gradients as the JavaScript loop`, () => {
+      const next = random(size);
+      const input = Float32Array.from({ length: size }, () => (next() * 2 - 1) * 12);
+      const target = Float32Array.from({ length: size }, (_, k) => (k % 3 === 0 ? next() : k % 2));
+      if (special === true) input.set([1e4, -1e4, Infinity, -Infinity, NaN, 0, -0, 30, -30, 88, -104], 0);
+      const withWeights =
+        options.reduction === 'none'
+          ? { ...options, weight: Float32Array.from({ length: size }, (_, k) => (k % 5) * 0.5), posWeight: Float32Array.from({ length: size }, (_, k) => 0.5 + (k % 3)) }
+          : options;
+      const simd = runBinary(true, input, target, withWeights);
+      const plain = runBinary(false, input, target, withWeights);
+      expectSame(simd.value, plain.value, 'loss');
+      expectSame(simd.gradients![0], plain.gradients![0], 'input gradient');
+      expectSame(simd.gradients![1], plain.gradients![1], 'target gradient');
     });
   }
 });

@@ -3,6 +3,7 @@ import type { Reduction } from '../core/options';
 import { reduceLoss, reductionScale } from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
 import { softplusOfNegative } from './fastMath';
+import { SimdKernels, simdKernels } from './simdKernels';
 import { finish } from './softmaxCrossEntropy';
 
 /** Inputs of the binary cross-entropy kernels, already validated and read to the host, all of one shape. */
@@ -73,18 +74,23 @@ export function binaryCrossEntropyFromLogits(args: BinaryCrossEntropyArgs & { po
   const perElement = reduction === 'none' ? new Float32Array(size) : null;
   const inputGradient = withGradients ? new Float32Array(size) : null;
   const targetGradient = withGradients ? new Float32Array(size) : null;
+  const simd = size >= SIMD_MIN_ELEMENTS ? simdKernels() : null;
+  // The SIMD loops take whole vectors of 4; the last 0 to 3 elements stay here.
+  const simdCount = simd === null ? 0 : size & ~3;
+  let total = simd === null ? 0 : binaryCrossEntropyFromLogitsSimd(simd, args, simdCount, scale, perElement, inputGradient, targetGradient);
   const sigmoid = new Float64Array(1);
-  let total = 0;
-  for (let e = 0; e < size; e++) {
+  for (let e = simdCount; e < size; e++) {
     const x = input[e];
     const y = target[e];
     const w = weight === null ? 1 : weight[e];
     const pw = posWeight === null ? 1 : posWeight[e];
     const magnitude = Math.abs(x);
     const log1pExp = softplusOfNegative(magnitude, sigmoid); // log1p(exp(-|x|)), and σ(-|x|) in sigmoid[0]
-    // No branch on the sign of x (it would mispredict half the time): max(±x, 0) = (|x| ± x)/2 exactly.
-    const softplusX = 0.5 * (magnitude + x) + log1pExp; // -log σ(-x)
-    const softplusNegX = 0.5 * (magnitude - x) + log1pExp; // -log σ(x)
+    // No branch on the sign of x (it would mispredict half the time): max(±x, 0) = (|x| ± x)/2 exactly,
+    // but for x = ±Infinity, where (|x| ∓ x)/2 is NaN and not 0.
+    const infinite = magnitude === Infinity;
+    const softplusX = (infinite ? Math.max(x, 0) : 0.5 * (magnitude + x)) + log1pExp; // -log σ(-x)
+    const softplusNegX = (infinite ? Math.max(-x, 0) : 0.5 * (magnitude - x)) + log1pExp; // -log σ(x)
     const loss = w * ((1 - y) * softplusX + pw * y * softplusNegX);
     total += loss;
     if (perElement !== null) perElement[e] = loss;
@@ -98,6 +104,59 @@ export function binaryCrossEntropyFromLogits(args: BinaryCrossEntropyArgs & { po
   }
   const gradients = inputGradient !== null && targetGradient !== null ? [inputGradient, targetGradient] : undefined;
   return finish(total, scale, perElement, args.shape, reduction, gradients);
+}
+
+/** Inputs shorter than this stay in JavaScript: copies and calls would cost more than SIMD saves. */
+const SIMD_MIN_ELEMENTS = 64;
+/** Elements per block in WebAssembly memory: seven float32 arrays of 1 MB at most. */
+const SIMD_BLOCK_ELEMENTS = 1 << 18;
+
+/**
+ * The first `count` elements (a multiple of 4) of `binaryCrossEntropyFromLogits` through the SIMD loop
+ * (float32 arithmetic, float64 sum), in blocks copied in and out of WebAssembly memory; returns the
+ * sum of their losses and writes the per-element losses and gradients where those arrays are given.
+ */
+function binaryCrossEntropyFromLogitsSimd(
+  simd: SimdKernels,
+  args: BinaryCrossEntropyArgs & { posWeight: Float32Array | null },
+  count: number,
+  scale: number,
+  perElement: Float32Array | null,
+  inputGradient: Float32Array | null,
+  targetGradient: Float32Array | null,
+): number {
+  const { input, target, weight, posWeight } = args;
+  const arrayBytes = Math.min(count, SIMD_BLOCK_ELEMENTS) * 4;
+  // Memory: x, y, weight, posWeight, losses, input gradient, target gradient, one array each.
+  const at = (slot: number) => slot * arrayBytes;
+  const memory = simd.memory(at(7)).f32;
+  let total = 0;
+  for (let first = 0; first < count; first += SIMD_BLOCK_ELEMENTS) {
+    const n = Math.min(SIMD_BLOCK_ELEMENTS, count - first);
+    const block = (values: Float32Array) => values.subarray(first, first + n);
+    memory.set(block(input), at(0) / 4);
+    memory.set(block(target), at(1) / 4);
+    if (weight !== null) memory.set(block(weight), at(2) / 4);
+    if (posWeight !== null) memory.set(block(posWeight), at(3) / 4);
+    total += simd.bceLogits(
+      at(0),
+      at(1),
+      weight === null ? 0 : at(2),
+      posWeight === null ? 0 : at(3),
+      n,
+      scale,
+      perElement === null ? 0 : at(4),
+      inputGradient === null ? 0 : at(5),
+      targetGradient === null ? 0 : at(6),
+    );
+    const out = (slot: number) => memory.subarray(at(slot) / 4, at(slot) / 4 + n);
+    if (perElement !== null) perElement.set(out(4), first);
+    if (inputGradient !== null && targetGradient !== null) {
+      inputGradient.set(out(5), first);
+      targetGradient.set(out(6), first);
+    }
+  }
+  return total;
 }
 
 /** The composites' arguments: as the fused kernels', with input and target as tensors that stay on their backend. */

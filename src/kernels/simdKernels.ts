@@ -1,7 +1,7 @@
 import { SIMD_KERNELS_BASE64 } from './simd/binary';
 
 /**
- * The WebAssembly SIMD inner loops of the softmax cross-entropy kernel (src/kernels/simd/kernels.wat,
+ * The WebAssembly SIMD inner loops of the softmax cross-entropy and BCE-with-logits kernels (src/kernels/simd/kernels.wat,
  * compiled by `npm run build:simd`): exponentials four at a time, where plain JavaScript does one.
  * The module is about 1 KB, so it is compiled synchronously on first use, in Node and in browsers
  * (which allow synchronous compilation of modules under 4 KB on the main thread). Where WebAssembly
@@ -14,6 +14,12 @@ export interface SimdKernels {
    * `exps[r][c]·numerators[r]/sum_r - pull[c]` (pull: float32 per class) in place of the exps.
    */
   softmaxRows(logits: number, exps: number, rows: number, cols: number, stats: number, numerators: number, pull: number): void;
+  /**
+   * Binary cross-entropy with logits of `count` (a multiple of 4) float32 elements: returns the float64
+   * sum of the losses; writes per-element losses and gradients (times `scale`) where those offsets are
+   * not 0; weight and posWeight offsets of 0 mean all ones.
+   */
+  bceLogits(x: number, y: number, weight: number, posWeight: number, count: number, scale: number, losses: number, inputGradient: number, targetGradient: number): number;
   /** Float32 and float64 views of the module's memory, at least `bytes` long (the memory grows, never shrinks). */
   memory(bytes: number): { f32: Float32Array; f64: Float64Array };
 }
@@ -21,6 +27,7 @@ export interface SimdKernels {
 interface Exports {
   memory: WebAssembly.Memory;
   softmax_rows(logits: number, exps: number, rows: number, cols: number, stats: number, numerators: number, pull: number): void;
+  bce_logits(x: number, y: number, weight: number, posWeight: number, count: number, scale: number, losses: number, inputGradient: number, targetGradient: number): number;
 }
 
 let loaded: SimdKernels | null | undefined;
@@ -41,6 +48,7 @@ function load(): SimdKernels | null {
   let views = { f32: new Float32Array(exports.memory.buffer), f64: new Float64Array(exports.memory.buffer) };
   return {
     softmaxRows: exports.softmax_rows,
+    bceLogits: exports.bce_logits,
     memory(bytes: number) {
       const missing = bytes - exports.memory.buffer.byteLength;
       if (missing > 0) exports.memory.grow(Math.ceil(missing / 65536));
