@@ -255,7 +255,8 @@ function median(values: number[]): number {
 
 async function timeCase(c: BenchCase, options: Required<Pick<BenchOptions, 'quick' | 'budgetMs'>>, api: UnionApi): Promise<Map<Implementation['name'], BenchTiming>> {
   const inputs = makeInputs(c);
-  const logitBytes = inputs.logits.size * 4;
+  // The logits the loss sees: for the binary-as-two-class path, the [N, 2] the adapter makes.
+  const logitBytes = inputs.logits.size * 4 * (c.kind === 'binary-as-two-class' ? 2 : 1);
   const impls = implementations(c, inputs, api);
   const warmups = options.quick ? 1 : 2;
   const repeats = new Map<Implementation['name'], number>();
@@ -357,7 +358,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     "ours: the path setKernelPath('auto') picks (fused on cpu, wasm and tensorflow); composite: our device path (tfjs ops, closed-form gradient), timed here for comparison.",
     'built-in: tf.losses.softmaxCrossEntropy with one-hot labels made in advance, tf.losses.sigmoidCrossEntropy; binary as two-class: [N, 2] from tf.stack([0, z]).',
     'tfjs-layers: tf.metrics.categoricalCrossentropy (one-hot labels) / binaryCrossentropy on tf.softmax / tf.sigmoid of the logits (they take probabilities, and clip them), averaged.',
-    'peak/logits: peak bytes of live tensors during forward + backward above those alive before (inputs), over the bytes of the logits (tf.profile plus tensors made outside kernels).',
+    'peak/logits: peak bytes of live tensors during forward + backward above those alive before (inputs), over the bytes of the logits the loss sees ([N, 2] for binary as two-class); from tf.profile plus tensors made outside kernels.',
   ];
   if ('skipped' in torch.info) notes.push(`PyTorch skipped: ${torch.info.skipped}.`);
   else notes.push(`PyTorch ${torch.info.version}, ${torch.info.threads} thread, float32, in a child process after the JavaScript timings (bench/torch_bench.py).`);
