@@ -68,9 +68,13 @@ function checkTarball(packed, landed) {
   const stray = [...files].filter((path) => !allowed.test(path));
   check(stray.length === 0, `the tarball holds only dist/, package.json and the docs${stray.length ? ` (also: ${stray.join(', ')})` : ''}`);
   for (const required of ['README.md', 'LICENSE', 'CHANGELOG.md']) check(files.has(required), `${required} is in the tarball`);
-  const registering = [...files].filter((path) => /\.m?js$/.test(path) && /\bregisterClass\(/.test(readFileSync(join(ROOT, path), 'utf8')));
+  // Modules that register something when imported (a layer class for serialization, Jest matchers)
+  // must be listed in sideEffects, or a bundler drops `import 'tfjs-loss-adapter/jest'` altogether.
+  const registration = /\b(registerClass|\w*[eE]xpect\.extend)\(/;
+  const registering = [...files].filter((path) => /\.m?js$/.test(path) && registration.test(readFileSync(join(ROOT, path), 'utf8')));
   for (const path of registering) {
-    check(manifest.sideEffects.some((pattern) => matchesPattern(pattern, path)), `${path} registers a class for serialization and is listed in sideEffects`);
+    const what = registration.exec(readFileSync(join(ROOT, path), 'utf8'))[1];
+    check(manifest.sideEffects.some((pattern) => matchesPattern(pattern, path)), `${path} calls ${what}() when imported and is listed in sideEffects`);
   }
 }
 
@@ -119,6 +123,38 @@ const TYPESCRIPT_SETUPS = {
   bundler: { options: { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true }, files: ['consumer.ts'] },
   node10: { options: { module: 'commonjs', moduleResolution: 'node10', skipLibCheck: true }, files: ['consumer.ts'] },
 };
+
+/** A TypeScript test file using the matchers: their types come from importing the entry. */
+const JEST_TYPESCRIPT_CONSUMER = `import * as tf from '@tensorflow/tfjs';
+import 'tfjs-loss-adapter/jest';
+import { crossEntropy } from 'tfjs-loss-adapter';
+test('typed matchers', () => {
+  expect(crossEntropy(tf.tensor2d([[1, 2]]), [1])).toBeCloseToTensor([0.3133], { atol: 1e-4 });
+  expect(() => crossEntropy(tf.tensor2d([[1, 2]]), [1])).not.toLeakTensors();
+  // @ts-expect-error: the tolerance is an object { rtol, atol }
+  expect(tf.scalar(1)).toBeCloseToTensor(1, 1e-4);
+});
+`;
+
+/** A Jest test (CommonJS, as Jest runs by default) of the matchers, with expected values from mathematics. */
+const JEST_TEST = `const tf = require('@tensorflow/tfjs');
+require('tfjs-loss-adapter/jest');
+const { crossEntropy } = require('tfjs-loss-adapter');
+
+const logits = [[2, 0, -1], [0.5, 1.5, 0]];
+const targets = [0, 1];
+// -log softmax(z)[y], averaged, in float64.
+const expected = logits.reduce((sum, row, n) => sum + Math.log(row.reduce((s, v) => s + Math.exp(v), 0)) - row[targets[n]], 0) / logits.length;
+
+test('toBeCloseToTensor, toPassGradcheck and toLeakTensors work from the package', () => {
+  const z = tf.tensor2d(logits);
+  expect(crossEntropy(z, targets)).toBeCloseToTensor(expected, { atol: 1e-6 });
+  expect(() => expect(crossEntropy(z, targets)).toBeCloseToTensor(expected + 1e-3)).toThrow('toBeCloseToTensor');
+  expect((x) => crossEntropy(x, targets, { reduction: 'sum' })).toPassGradcheck([z]);
+  expect(() => crossEntropy(z, targets)).not.toLeakTensors();
+  expect(() => { tf.ones([2]); }).toLeakTensors();
+});
+`;
 
 /**
  * tsc's diagnostics for the consumer project, split into ours (the consumer's files and this package's
@@ -241,12 +277,10 @@ function main() {
     // whose own dependencies the cache may lack. Pin it to the repo's, which `npm ci` cached.
     const consumerManifest = { name: 'consumer', version: '1.0.0', private: true, overrides: { '@types/node': version('@types/node') } };
     writeFileSync(join(project, 'package.json'), JSON.stringify(consumerManifest, null, 2));
-    timed('npm install --offline (tarball, @tensorflow/tfjs, tfjs-layers, typescript)', () =>
-      run(
-        'npm',
-        ['install', '--offline', '--no-audit', '--no-fund', join(scratch, packed.filename), `@tensorflow/tfjs@${version('@tensorflow/tfjs')}`, `@tensorflow/tfjs-layers@${version('@tensorflow/tfjs-layers')}`, `typescript@${version('typescript')}`],
-        project,
-      ),
+    const withJest = landed.some((entry) => entry.subpath === './jest');
+    const packages = ['@tensorflow/tfjs', '@tensorflow/tfjs-layers', 'typescript', ...(withJest ? ['jest', '@types/jest'] : [])];
+    timed(`npm install --offline (the tarball, ${packages.join(', ')})`, () =>
+      run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(scratch, packed.filename), ...packages.map((name) => `${name}@${version(name)}`)], project),
     );
 
     const expected = entryExports(landed, { valuesOnly: true });
@@ -263,8 +297,13 @@ function main() {
 
     const source = typescriptConsumer(landed);
     for (const file of ['consumer.ts', 'consumer.mts', 'consumer.cts']) writeFileSync(join(project, file), source);
+    const setups = { ...TYPESCRIPT_SETUPS };
+    if (withJest) {
+      for (const file of ['jest-consumer.mts', 'jest-consumer.cts']) writeFileSync(join(project, file), JEST_TYPESCRIPT_CONSUMER);
+      setups['node16 with the jest matchers (types: jest)'] = { options: { module: 'node16', moduleResolution: 'node16', types: ['jest'], skipLibCheck: true }, files: ['jest-consumer.mts', 'jest-consumer.cts'] };
+    }
     timed('tsc --noEmit (node16, bundler, node10)', () => {
-      for (const [setup, { options, files }] of Object.entries(TYPESCRIPT_SETUPS)) {
+      for (const [setup, { options, files }] of Object.entries(setups)) {
         const config = { compilerOptions: { target: 'es2019', lib: ['es2019', 'dom'], strict: true, noEmit: true, types: [], ...options }, files };
         writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(config, null, 2));
         const { ours, tfjs } = typeErrors(project);
@@ -287,6 +326,20 @@ function main() {
       check(roundTripDifference === 0, `a model with BinaryAsTwoClass (output ${JSON.stringify(outputShape)}) saves and loads again, same predictions (max difference ${roundTripDifference})`);
     } else {
       console.log("SKIP layers training: 'tfjs-loss-adapter/layers' has not landed");
+    }
+
+    if (withJest) {
+      writeFileSync(join(project, 'matchers.test.js'), JEST_TEST);
+      let output;
+      try {
+        output = timed('jest with the matchers', () => run(process.execPath, [join(project, 'node_modules/jest/bin/jest.js'), '--ci', 'matchers.test.js'], project));
+        check(true, 'Jest runs the matchers of tfjs-loss-adapter/jest from the package (close, gradcheck, leaks, a failing comparison)');
+      } catch (error) {
+        output = error.message;
+        check(false, `Jest runs the matchers of tfjs-loss-adapter/jest from the package:\n${output}`);
+      }
+    } else {
+      console.log("SKIP jest matchers: 'tfjs-loss-adapter/jest' has not landed");
     }
 
     const verify = timed('bin: tfjs-loss-adapter verify --backend cpu', () => run(join(project, 'node_modules/.bin/tfjs-loss-adapter'), ['verify', '--backend', 'cpu'], project));
