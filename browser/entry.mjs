@@ -1,7 +1,7 @@
 // The browser test page's script, bundled by scripts/browser-test.mjs. `tfjs-loss-adapter` resolves
 // through the package's own exports map (its `import` condition, dist/esm), as in a user's bundler.
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { runVerifySuite } from 'tfjs-loss-adapter';
 
 // The server maps /wasm/ to @tensorflow/tfjs-backend-wasm/dist, which holds the three .wasm binaries.
@@ -26,7 +26,8 @@ function rendererOf(gl) {
 
 function backendDetails(backend) {
   if (backend === 'wasm') {
-    return `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}`;
+    const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? `threaded build (XNNPACK threads: ${getThreadsCount()})` : 'single-threaded build';
+    return `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, ${threads}, crossOriginIsolated ${self.crossOriginIsolated}`;
   }
   if (backend === 'webgl') {
     const gl = tf.backend().gpgpu.gl;
@@ -48,7 +49,8 @@ async function runSuiteOn(backend) {
     const tensorsBefore = tf.memory().numTensors;
     const rows = runVerifySuite();
     const leaked = tf.memory().numTensors - tensorsBefore;
-    return { backend, ran: true, rows, leaked, seconds: (performance.now() - start) / 1000, details: backendDetails(backend) };
+    const threads = backend === 'wasm' && tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+    return { backend, ran: true, rows, leaked, seconds: (performance.now() - start) / 1000, threads, details: backendDetails(backend) };
   } catch (error) {
     return { backend, ran: false, reason: `${error && error.message ? error.message : String(error)}` };
   }

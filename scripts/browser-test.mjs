@@ -2,9 +2,10 @@
 // `npm run test:browser`: the verify suite in a real browser. Bundles browser/entry.mjs with esbuild
 // (the library through its own exports map, i.e. dist/esm: run `npm run build` first), serves it on a
 // random localhost port with the tfjs-backend-wasm binaries, drives Debian's Chromium headless with
-// playwright-core (no browser is ever downloaded), runs `runVerifySuite()` on cpu, wasm and webgl, one
-// fresh page each, and prints one table. Every check must pass on cpu and wasm, without leaking a
-// tensor; webgl is reported (it runs on Chromium's software renderer here), or why it did not run.
+// playwright-core (no browser is ever downloaded), runs `runVerifySuite()` on cpu, wasm (single- and
+// multi-threaded) and webgl, one fresh page each, and prints one table. Every check must pass on cpu
+// and both wasm builds, without leaking a tensor; webgl is reported (it runs on Chromium's software
+// renderer here), or why it did not run.
 //
 //   node scripts/browser-test.mjs            the test (exit 1 on a failure)
 //   node scripts/browser-test.mjs --serve    only serve the page, to open it in a browser by hand
@@ -35,10 +36,16 @@ const CHROMIUM_FLAGS = [
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
 ];
-const BACKENDS = [
-  { name: 'cpu', required: true },
-  { name: 'wasm', required: true },
-  { name: 'webgl', required: false },
+/**
+ * What runs, one fresh page each. The wasm backend runs twice: on a plain page (single-threaded SIMD,
+ * what most sites get) and on a cross-origin isolated page (COOP/COEP headers), where tfjs picks its
+ * multi-threaded build and the WebAssembly heap is a SharedArrayBuffer.
+ */
+const RUNS = [
+  { label: 'cpu', backend: 'cpu', isolated: false, required: true },
+  { label: 'wasm', backend: 'wasm', isolated: false, required: true },
+  { label: 'wasm (threads)', backend: 'wasm', isolated: true, required: true },
+  { label: 'webgl', backend: 'webgl', isolated: false, required: false },
 ];
 const SUITE_TIMEOUT_MS = 240_000;
 
@@ -55,11 +62,15 @@ async function bundlePage() {
   return result.outputFiles[0].contents;
 }
 
+/** The headers that make a page cross-origin isolated, which SharedArrayBuffer (wasm threads) needs. */
+const CROSS_ORIGIN_ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
 /** A static server for the page, its bundle and the .wasm binaries; nothing else is reachable. */
 function serve(bundle) {
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   const routes = {
     '/': { type: 'text/html', body: () => readFileSync(join(ROOT, 'browser/index.html')) },
+    '/isolated': { type: 'text/html', body: () => readFileSync(join(ROOT, 'browser/index.html')), headers: CROSS_ORIGIN_ISOLATION },
     '/bundle.js': { type: 'text/javascript', body: () => bundle },
   };
   const server = createServer((request, response) => {
@@ -69,7 +80,7 @@ function serve(bundle) {
     try {
       if (!route) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
       const body = route.body();
-      response.writeHead(200, { 'content-type': route.type, 'content-length': body.length });
+      response.writeHead(200, { 'content-type': route.type, 'content-length': body.length, ...route.headers });
       response.end(body);
     } catch (error) {
       response.writeHead(error.code === 'ENOENT' ? 404 : 500).end(String(error.message));
@@ -86,22 +97,22 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** One fresh page per backend, so a backend that breaks its context cannot take the others with it. */
-async function runOn(context, url, backend) {
+/** One fresh page per run, so a backend that breaks its context cannot take the others with it. */
+async function runOn(context, url, { label, backend, isolated }) {
   const page = await context.newPage();
   const messages = [];
   page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => messages.push(`pageerror: ${error.message}`));
   try {
-    await page.goto(url);
+    await page.goto(isolated ? `${url}isolated` : url);
     const result = await withTimeout(
       page.evaluate((name) => window.runSuiteOn(name), backend),
       SUITE_TIMEOUT_MS,
-      `the suite on ${backend}`,
+      `the suite on ${label}`,
     );
-    return { ...result, messages };
+    return { ...result, label, messages };
   } catch (error) {
-    return { backend, ran: false, reason: error.message.split('\n')[0], messages };
+    return { backend, label, ran: false, reason: error.message.split('\n')[0], messages };
   } finally {
     await page.close();
   }
@@ -112,7 +123,7 @@ function formatTable(results) {
   const rows = results.flatMap((result) =>
     result.ran
       ? result.rows.map((row) => [
-          result.backend,
+          result.label,
           row.check,
           String(row.cases),
           row.maxValueError.toExponential(1),
@@ -120,7 +131,7 @@ function formatTable(results) {
           row.rtol.toExponential(1),
           row.passed ? 'pass' : `FAIL: ${row.failure}`,
         ])
-      : [[result.backend, '(not run)', '', '', '', '', result.reason]],
+      : [[result.label, '(not run)', '', '', '', '', result.reason]],
   );
   const widths = header.map((title, k) => Math.max(title.length, ...rows.map((row) => row[k].length)));
   const line = (cells) => `| ${cells.map((cell, k) => cell.padEnd(widths[k])).join(' | ')} |`;
@@ -141,7 +152,7 @@ async function main() {
   try {
     context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: 60_000 });
     console.log(`${CHROMIUM} (${context.browser()?.version() ?? 'version unknown'}) at ${url}`);
-    for (const { name } of BACKENDS) results.push(await runOn(context, url, name));
+    for (const run of RUNS) results.push(await runOn(context, url, run));
   } finally {
     await context?.close();
     server.close();
@@ -150,31 +161,32 @@ async function main() {
 
   console.log(`\n${formatTable(results)}\n`);
   const failures = [];
-  for (const { name, required } of BACKENDS) {
-    const result = results.find((r) => r.backend === name);
+  for (const [k, { label, required }] of RUNS.entries()) {
+    const result = results[k];
     const failed = result.ran ? result.rows.filter((row) => !row.passed) : [];
     if (result.ran) {
-      console.log(`${name}: ${result.rows.length} checks, ${failed.length} failed, ${result.leaked} tensors leaked, ${result.seconds.toFixed(1)} s${result.details ? `; ${result.details}` : ''}`);
+      console.log(`${label}: ${result.rows.length} checks, ${failed.length} failed, ${result.leaked} tensors leaked, ${result.seconds.toFixed(1)} s${result.details ? `; ${result.details}` : ''}`);
     } else {
-      console.log(`${name}: not run: ${result.reason}`);
+      console.log(`${label}: not run: ${result.reason}`);
       const hints = result.messages.filter((message) => /webgl|backend|error|warn/i.test(message)).slice(0, 5);
       for (const hint of hints) console.log(`    console ${hint.slice(0, 300)}`);
     }
     if (!required) {
-      if (!result.ran || failed.length) console.log(`${name}: reported, not asserted (optional here: software rendering)`);
+      if (!result.ran || failed.length) console.log(`${label}: reported, not asserted (optional here: software rendering)`);
       continue;
     }
-    if (!result.ran) failures.push(`${name} did not run: ${result.reason}`);
-    else if (result.rows.length === 0) failures.push(`${name} ran no checks`);
-    else if (failed.length) failures.push(`${name}: ${failed.map((row) => row.check).join(', ')} failed`);
-    else if (result.leaked !== 0) failures.push(`${name}: the suite leaked ${result.leaked} tensors`);
+    if (!result.ran) failures.push(`${label} did not run: ${result.reason}`);
+    else if (result.rows.length === 0) failures.push(`${label} ran no checks`);
+    else if (failed.length) failures.push(`${label}: ${failed.map((row) => row.check).join(', ')} failed`);
+    else if (result.leaked !== 0) failures.push(`${label}: the suite leaked ${result.leaked} tensors`);
+    else if (RUNS[k].isolated && !result.threads) failures.push(`${label}: the isolated page did not get wasm threads (${result.details})`);
   }
   console.log(`browser test: ${((Date.now() - start) / 1000).toFixed(1)} s`);
   if (failures.length) {
     console.error(`\nbrowser test failed:\n  ${failures.join('\n  ')}`);
     return 1;
   }
-  console.log('browser test passed: every check passed on cpu and wasm');
+  console.log(`browser test passed: every check passed on ${RUNS.filter((run) => run.required).map((run) => run.label).join(', ')}`);
   return 0;
 }
 
