@@ -9,7 +9,7 @@
 //
 //   node scripts/browser-test.mjs            the test (exit 1 on a failure)
 //   node scripts/browser-test.mjs --serve    only serve the page, to open it in a browser by hand
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -146,6 +146,10 @@ async function main() {
     console.log(`serving the test page at ${url} (Ctrl-C to stop)`);
     return 0;
   }
+  if (!existsSync(CHROMIUM)) {
+    server.close();
+    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`);
+  }
   const userDataDir = mkdtempSync(join(tmpdir(), 'tfjs-loss-adapter-chromium-'));
   let context;
   const results = [];
@@ -195,7 +199,7 @@ main().then(
     if (code !== 0 || !process.argv.includes('--serve')) process.exit(code);
   },
   (error) => {
-    console.error(`browser test: ${error.stack ?? error}`);
+    console.error(`browser test: ${error.message ?? error}`);
     process.exit(1);
   },
 );
