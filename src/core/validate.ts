@@ -57,7 +57,7 @@ export function screenClassIndices(target: tf.Tensor, classes: number, ignoreInd
     return { tensor: target, valid: null };
   }
   const valid = offTape(target, (t) => {
-    const y = t.toFloat();
+    const y = tf.cast(t, 'float32');
     const inRange = tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(y, 0), tf.less(y, classes)), tf.equal(y, tf.floor(y)));
     return tf.logicalOr(inRange, tf.equal(y, ignoreIndex));
   });
@@ -94,7 +94,7 @@ export function offTape(x: tf.Tensor, compute: (x: tf.Tensor) => tf.Tensor): tf.
 export function poisonInvalid(loss: tf.Tensor, valid: tf.Tensor | null, reduction: Reduction): tf.Tensor {
   if (valid === null) return loss;
   const factor = offTape(valid, (v) => {
-    const allValid = reduction === 'none' ? v : tf.equal(tf.sum(tf.logicalNot(v).toFloat()), 0);
+    const allValid = reduction === 'none' ? v : tf.equal(tf.sum(tf.cast(tf.logicalNot(v), 'float32')), 0);
     return tf.where(allValid, tf.onesLike(loss), tf.fill(loss.shape, NaN));
   });
   return tf.mul(loss, factor);
