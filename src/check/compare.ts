@@ -32,7 +32,7 @@ export interface ElementComparison {
   expected: number;
   /** `|actual − expected|`; Infinity when exactly one side is not finite or they are different non-finite values. */
   error: number;
-  /** `atol + rtol·|expected|`. */
+  /** `atol + rtol·|expected|` (0 for a non-finite expected value, which must be matched exactly). */
   tolerance: number;
 }
 
@@ -67,7 +67,7 @@ export function compareArrays(actual: ArrayLike<number>, expected: ArrayLike<num
     const a = actual[k];
     const e = expected[k];
     const error = elementError(a, e);
-    const allowed = atol + rtol * Math.abs(e);
+    const allowed = Number.isFinite(e) ? atol + rtol * Math.abs(e) : 0; // a non-finite value must be matched exactly
     const close = isClose(a, e, rtol, atol);
     if (!close) mismatches++;
     maxError = Math.max(maxError, error);
@@ -97,6 +97,6 @@ export function describeElement(element: ElementComparison, tolerance: Tolerance
   return (
     `at ${element.position}: ${actualName} ${formatNumber(element.actual)}, ${expectedName} ${formatNumber(element.expected)}, ` +
     `|difference| ${formatNumber(element.error)} ${within ? '≤' : '>'} tolerance ${formatNumber(element.tolerance)} ` +
-    `(atol ${formatNumber(atol)} + rtol ${formatNumber(rtol)}·|${expectedName}|)`
+    `(atol ${atol} + rtol ${rtol}·|${expectedName}|)`
   );
 }
