@@ -93,7 +93,7 @@ interface HeapBackend {
  * The float32 values of `t` on the host. On wasm, a view of the heap instead of a copy: valid until
  * the heap grows, i.e. until the next tensor is allocated, so a kernel reads it before making any.
  */
-function hostValues(t: tf.Tensor): Float32Array {
+export function hostValues(t: tf.Tensor): Float32Array {
   const backend = tf.backend() as Partial<HeapBackend>;
   // Only for data that already lives in this backend's heap (a tensor made on another backend moves lazily).
   if (tf.getBackend() === 'wasm' && typeof backend.typedArrayFromHeap === 'function' && backend.dataIdMap?.has(t.dataId) === true) {
