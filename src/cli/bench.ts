@@ -57,8 +57,8 @@ export interface BenchRow {
   shape: number[];
   /** Our loss on the path `setKernelPath('auto')` picks for this backend. */
   ours: BenchTiming;
-  /** Our composite (device) path, timed on this backend for comparison. */
-  oursComposite: BenchTiming;
+  /** Our composite (device) path, timed on this backend for comparison; null when the losses do not route to it. */
+  oursComposite: BenchTiming | null;
   builtin: BenchTiming;
   /** tfjs-layers' loss (null when it has no counterpart or is not installed). */
   layers: BenchTiming | null;
@@ -219,11 +219,11 @@ interface EngineInternals {
 }
 
 /**
- * Peak bytes of live tensors during one step, above those alive before it. tf.profile records the
- * engine's byte count after each kernel; tensors made outside kernels (a custom gradient's
- * `tf.tensor(...)`) are caught by also watching the engine's tensor registration.
+ * One step under tf.profile: the peak bytes of live tensors, above those alive before it, and the
+ * kernels that ran. tf.profile records the engine's byte count after each kernel; tensors made outside
+ * kernels (a custom gradient's `tf.tensor(...)`) are caught by also watching the engine's tensor registration.
  */
-async function peakBytes(impl: Implementation): Promise<number> {
+async function profileStep(impl: Implementation): Promise<{ peakBytes: number; kernels: string[] }> {
   setKernelPath(impl.kernelPath);
   const engine = tf.engine() as unknown as EngineInternals;
   const before = tf.memory().numBytes;
@@ -241,7 +241,7 @@ async function peakBytes(impl: Implementation): Promise<number> {
       const made = impl.step();
       tf.dispose(made);
     });
-    return Math.max(profile.peakBytes, watermark) - before;
+    return { peakBytes: Math.max(profile.peakBytes, watermark) - before, kernels: profile.kernels.map((k) => k.name) };
   } finally {
     if (typeof original === 'function') engine.trackTensor = original;
   }
@@ -253,16 +253,25 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/**
+ * Times every implementation of a case. The composite implementation is dropped when the losses do not
+ * route to it (no `Exp` kernel ran: they called the fused kernel), so that its column never repeats the fused numbers.
+ */
 async function timeCase(c: BenchCase, options: Required<Pick<BenchOptions, 'quick' | 'budgetMs'>>, api: UnionApi): Promise<Map<Implementation['name'], BenchTiming>> {
   const inputs = makeInputs(c);
   // The logits the loss sees: for the binary-as-two-class path, the [N, 2] the adapter makes.
   const logitBytes = inputs.logits.size * 4 * (c.kind === 'binary-as-two-class' ? 2 : 1);
-  const impls = implementations(c, inputs, api);
-  const warmups = options.quick ? 1 : 2;
+  const peaks = new Map<Implementation['name'], number>();
+  const impls: Implementation[] = [];
+  for (const impl of implementations(c, inputs, api)) {
+    const profiled = await profileStep(impl); // also the first warm-up
+    if (impl.name === 'oursComposite' && !profiled.kernels.includes('Exp')) continue;
+    peaks.set(impl.name, profiled.peakBytes);
+    impls.push(impl);
+  }
   const repeats = new Map<Implementation['name'], number>();
   for (const impl of impls) {
-    let last = 0;
-    for (let k = 0; k < warmups; k++) last = runStep(impl);
+    const last = runStep(impl);
     repeats.set(impl.name, options.quick ? 3 : Math.max(3, Math.min(50, Math.floor(options.budgetMs / Math.max(last, 1e-3)))));
   }
   const times = new Map<Implementation['name'], number[]>(impls.map((impl) => [impl.name, []]));
@@ -271,8 +280,7 @@ async function timeCase(c: BenchCase, options: Required<Pick<BenchOptions, 'quic
   }
   const result = new Map<Implementation['name'], BenchTiming>();
   for (const impl of impls) {
-    const peak = await peakBytes(impl);
-    result.set(impl.name, { medianMs: median(times.get(impl.name)!), repeats: times.get(impl.name)!.length, peakOverLogits: peak / logitBytes });
+    result.set(impl.name, { medianMs: median(times.get(impl.name)!), repeats: times.get(impl.name)!.length, peakOverLogits: peaks.get(impl.name)! / logitBytes });
   }
   tf.dispose([inputs.logits, inputs.labels, ...inputs.extra]);
   return result;
@@ -280,7 +288,7 @@ async function timeCase(c: BenchCase, options: Required<Pick<BenchOptions, 'quic
 
 /** bench/torch_bench.py of this repository, found upwards from this file (src/cli or dist/cjs/cli); not in the published package. */
 function torchScript(): string | null {
-  for (let dir = __dirname, level = 0; level < 5; dir = path.dirname(dir), level++) {
+  for (let dir = __dirname, level = 0; level < 8; dir = path.dirname(dir), level++) {
     const candidate = path.join(dir, 'bench', 'torch_bench.py');
     if (existsSync(candidate)) return candidate;
   }
@@ -345,7 +353,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       kind: c.kind,
       shape: c.shape,
       ours,
-      oursComposite: t.get('oursComposite')!,
+      oursComposite: t.get('oursComposite') ?? null,
       builtin,
       layers: t.get('layers') ?? null,
       torchMs,
@@ -360,6 +368,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     'tfjs-layers: tf.metrics.categoricalCrossentropy (one-hot labels) / binaryCrossentropy on tf.softmax / tf.sigmoid of the logits (they take probabilities, and clip them), averaged.',
     'peak/logits: peak bytes of live tensors during forward + backward above those alive before (inputs), over the bytes of the logits the loss sees ([N, 2] for binary as two-class); from tf.profile plus tensors made outside kernels.',
   ];
+  if (rows.some((r) => r.oursComposite === null)) notes.push('composite —: the losses called the fused kernel under setKernelPath(\'composite\') (not routed to the composite path).');
   if ('skipped' in torch.info) notes.push(`PyTorch skipped: ${torch.info.skipped}.`);
   else notes.push(`PyTorch ${torch.info.version}, ${torch.info.threads} thread, float32, in a child process after the JavaScript timings (bench/torch_bench.py).`);
   const cpus = os.cpus();
@@ -403,7 +412,7 @@ export function formatBenchReport(report: BenchReport): string {
   ];
   for (const r of report.rows) {
     lines.push(
-      `| ${r.backend} | ${r.case} | ${ms(r.ours.medianMs)} | ${ms(r.oursComposite.medianMs)} | ${ms(r.builtin.medianMs)} | ${r.layers === null ? '—' : ms(r.layers.medianMs)} | ${r.torchMs === null ? '—' : ms(r.torchMs)} | ${ratio(r.builtinOverOurs)} | ${ratio(r.torchOverOurs)} | ${r.ours.peakOverLogits.toFixed(2)} | ${r.builtin.peakOverLogits.toFixed(2)} |`,
+      `| ${r.backend} | ${r.case} | ${ms(r.ours.medianMs)} | ${r.oursComposite === null ? '—' : ms(r.oursComposite.medianMs)} | ${ms(r.builtin.medianMs)} | ${r.layers === null ? '—' : ms(r.layers.medianMs)} | ${r.torchMs === null ? '—' : ms(r.torchMs)} | ${ratio(r.builtinOverOurs)} | ${ratio(r.torchOverOurs)} | ${r.ours.peakOverLogits.toFixed(2)} | ${r.builtin.peakOverLogits.toFixed(2)} |`,
     );
   }
   lines.push('', ...report.notes.map((n) => `- ${n}`));
