@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LossInputError } from '../core/errors';
+import { formatPosition, formatShape } from '../core/tensors';
+import { releaseAbandonedTape } from './abandonedTape';
+import { CaseKind, LossCase, randomCase } from './cases';
+import { LossFunction } from './equivalence';
+import { gradcheck, GradcheckOptions } from './gradcheck';
+import { readInTidy } from './host';
+import { seededRandom, streamSeed } from './random';
+
+export interface UserLossOptions {
+  /** The input kinds to test. Default: both, keeping those the loss accepts without throwing. */
+  kinds?: readonly CaseKind[];
+  /** Seeds the cases and gradcheck. Default 0. */
+  seed?: number;
+  /** Options passed to `gradcheck` (its `wrt`, `names` and `seed` are set here). */
+  gradcheck?: Omit<GradcheckOptions, 'wrt' | 'names' | 'seed'>;
+}
+
+export type UserLossCheckName = 'accepts' | 'returnsTensor' | 'finiteValue' | 'noLeakValue' | 'finiteGradient' | 'noLeakGradient' | 'gradcheck';
+
+export interface UserLossCheck {
+  name: UserLossCheckName;
+  /** The input kind checked, or null for a check about the loss as a whole. */
+  kind: CaseKind | null;
+  passed: boolean;
+  /** What was checked, or on failure what is wrong, with the case. */
+  message: string;
+}
+
+export interface UserLossReport {
+  passed: boolean;
+  /** The kinds the loss was checked on. */
+  kinds: CaseKind[];
+  checks: UserLossCheck[];
+  /** One line: passed, or the first failure. */
+  summary: string;
+}
+
+const FN = 'checkUserLoss';
+const KINDS: readonly CaseKind[] = ['binary', 'multiclass'];
+/** Sizes of the cases of each kind: small, with a single sample and a larger one among them. */
+const SHAPES = [
+  { batch: 8, classes: 3 },
+  { batch: 1, classes: 2 },
+  { batch: 16, classes: 5 },
+] as const;
+
+const DESCRIPTIONS: Record<CaseKind, string> = {
+  binary: 'binary logits [N] with float32 targets in {0, 1}',
+  multiclass: 'logits [N, C] with int32 class-index targets [N]',
+};
+
+/**
+ * Checks a user's loss `(input, target) => Tensor` as `tfjs-loss-adapter verify --loss` does: on
+ * seeded cases of each kind (binary `[N]` logits with float32 {0, 1} targets; `[N, C]` logits with
+ * int32 class indices), the loss returns a float32 tensor, finite, leaving no tensor behind; its
+ * gradient with respect to the input is finite and leaves no tensor behind; and it passes
+ * `gradcheck`. Without `options.kinds`, a kind whose first case throws is skipped (and said so);
+ * at least one kind must be accepted.
+ *
+ * ```js
+ * const report = checkUserLoss((z, y) => tf.losses.sigmoidCrossEntropy(y, z));
+ * report.kinds;    // ['binary']  (multiclass targets have another shape: skipped)
+ * report.passed;   // true
+ * ```
+ */
+export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {}): UserLossReport {
+  if (typeof loss !== 'function') throw new LossInputError(FN, 'loss', 'a function (input, target) => tf.Tensor', loss === null ? 'null' : typeof loss);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new LossInputError(FN, 'options.seed', 'an integer in [0, 2^32)', String(seed));
+  const requested = options.kinds;
+  if (requested !== undefined && (!Array.isArray(requested) || requested.length === 0 || requested.some((k) => !KINDS.includes(k)))) {
+    throw new LossInputError(FN, 'options.kinds', "a non-empty list of 'binary' and 'multiclass'", JSON.stringify(requested));
+  }
+  const checks: UserLossCheck[] = [];
+  const kinds: CaseKind[] = [];
+  for (const [k, kind] of KINDS.entries()) {
+    if (requested !== undefined && !requested.includes(kind)) continue;
+    const cases = SHAPES.map((shape, c) => ({ ...randomCase(seededRandom(streamSeed(seed, k, c)), { kind, ...shape, logitScale: 2 }), index: c }));
+    try {
+      const refusal = firstCallProblem(loss, cases[0]);
+      if (refusal !== null) {
+        const explicit = requested !== undefined;
+        checks.push({
+          name: 'accepts',
+          kind,
+          passed: !explicit,
+          message: `the loss ${refusal} on ${DESCRIPTIONS[kind]} (${cases[0].name})${explicit ? '' : ': this kind is skipped'}`,
+        });
+        continue;
+      }
+      kinds.push(kind);
+      checks.push({ name: 'accepts', kind, passed: true, message: `the loss accepts ${DESCRIPTIONS[kind]}` });
+      checks.push(...checkKind(loss, kind, cases, seed, options.gradcheck ?? {}));
+    } finally {
+      cases.forEach((c) => tf.dispose([c.input, c.target]));
+    }
+  }
+  if (kinds.length === 0 && requested === undefined) {
+    checks.push({ name: 'accepts', kind: null, passed: false, message: `the loss accepts neither ${DESCRIPTIONS.binary} nor ${DESCRIPTIONS.multiclass}` });
+  }
+  const failures = checks.filter((c) => !c.passed);
+  const passed = failures.length === 0;
+  const summary = passed
+    ? `the loss passes ${checks.length} checks on ${kinds.map((kind) => `${kind} (${SHAPES.length} cases)`).join(' and ')}`
+    : `the loss fails ${failures.length} check${failures.length > 1 ? 's' : ''}: ${failures[0].message.split('\n')[0]}`;
+  return { passed, kinds, checks, summary };
+}
+
+/** Why the loss cannot be called on this case (throws, or returns no tensor), or null. */
+function firstCallProblem(loss: LossFunction, testCase: LossCase): string | null {
+  try {
+    const value: unknown = tf.tidy(() => loss(testCase.input, testCase.target));
+    if (value instanceof tf.Tensor) {
+      value.dispose();
+      return null;
+    }
+    return `returns ${value === null ? 'null' : typeof value} instead of a tf.Tensor`;
+  } catch (e) {
+    return `throws (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+interface Outcome {
+  passed: boolean;
+  message: string;
+}
+
+/** Every check of one kind over its cases: passes when every case does, else names the first failing case. */
+function checkKind(loss: LossFunction, kind: CaseKind, cases: Array<LossCase & { index: number }>, seed: number, gradcheckOptions: UserLossOptions['gradcheck']): UserLossCheck[] {
+  const results = new Map<UserLossCheckName, Outcome>();
+  const record = (name: UserLossCheckName, passed: boolean, message: string) => {
+    if (!results.has(name) || (results.get(name)?.passed && !passed)) results.set(name, { passed, message });
+  };
+  for (const testCase of cases) {
+    const at = `${kind} case ${testCase.index} (${testCase.name})`;
+    // Value: a float32 tensor, finite, and nothing left behind besides it. Counted inside a tidy, which
+    // then disposes what the loss would have leaked.
+    let value: { shape: number[]; dtype: string; values: Float32Array; leaked: number } | string;
+    try {
+      value = readInTidy(() => {
+        const before = tf.memory().numTensors;
+        const y: unknown = loss(testCase.input, testCase.target);
+        if (!(y instanceof tf.Tensor)) return y === null ? 'null' : typeof y;
+        const leaked = tf.memory().numTensors - before - (y === testCase.input || y === testCase.target ? 0 : 1);
+        return { shape: y.shape.slice(), dtype: y.dtype, values: Float32Array.from(y.dataSync()), leaked };
+      });
+    } catch (e) {
+      record('returnsTensor', false, `the loss throws on ${at}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    if (typeof value === 'string' || value.dtype !== 'float32') {
+      const got = typeof value === 'string' ? value : `a ${value.dtype} tensor`;
+      record('returnsTensor', false, `the loss returns ${got} on ${at}, expected a float32 tf.Tensor`);
+      continue;
+    }
+    record('returnsTensor', true, `the loss returns a float32 tensor on every ${kind} case`);
+    const { values, shape, leaked } = value;
+    const bad = values.findIndex((x) => !Number.isFinite(x));
+    record(
+      'finiteValue',
+      bad < 0,
+      bad < 0 ? `the loss is finite on every ${kind} case` : `the loss is ${values[bad]} at ${formatPosition(bad, shape)} of its value of shape ${formatShape(shape)} on ${at}`,
+    );
+    record(
+      'noLeakValue',
+      leaked === 0,
+      leaked === 0 ? `computing the loss leaves no tensor behind` : `computing the loss leaves ${leaked} tensor${leaked > 1 ? 's' : ''} behind on ${at} (use tf.tidy)`,
+    );
+    // Gradient with respect to the input: finite, and nothing left behind.
+    const beforeGradient = tf.memory().numTensors;
+    let gradientProblem: string | null = null;
+    try {
+      const gradient = tf.grad((x: tf.Tensor) => loss(x, testCase.target))(testCase.input);
+      const g = gradient.dataSync();
+      const badGradient = g.findIndex((x) => !Number.isFinite(x));
+      if (badGradient >= 0) gradientProblem = `the gradient is ${g[badGradient]} at ${formatPosition(badGradient, gradient.shape)} on ${at}`;
+      gradient.dispose();
+    } catch (e) {
+      releaseAbandonedTape();
+      gradientProblem = `tf.grad cannot differentiate the loss with respect to its input on ${at}: ${(e as Error).message.split('\n')[0]}`;
+    }
+    record('finiteGradient', gradientProblem === null, gradientProblem ?? `the gradient is finite on every ${kind} case`);
+    const leakedByGradient = tf.memory().numTensors - beforeGradient;
+    record(
+      'noLeakGradient',
+      leakedByGradient === 0,
+      leakedByGradient === 0 ? `computing the gradient leaves no tensor behind` : `computing the gradient leaves ${leakedByGradient} tensor${leakedByGradient > 1 ? 's' : ''} behind on ${at}`,
+    );
+    if (gradientProblem !== null) continue;
+    const result = gradcheck(loss, [testCase.input, testCase.target], { ...gradcheckOptions, wrt: [0], names: ['input', 'target'], seed });
+    record('gradcheck', result.passed, result.passed ? `the gradient matches finite differences on every ${kind} case` : `gradcheck fails on ${at}:\n${result.failures.join('\n\n')}`);
+  }
+  return Array.from(results, ([name, outcome]) => ({ name, kind, ...outcome }));
+}
