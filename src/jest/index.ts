@@ -22,10 +22,9 @@ import { gradcheck, GradcheckOptions, TensorFunction } from '../check/gradcheck'
 import { formatShape } from '../core/tensors';
 
 declare global {
-  // Merges with @types/jest's `jest.Matchers` (same type parameters), so `expect(x).toBeCloseToTensor(...)` type-checks.
-  // eslint-disable-next-line @typescript-eslint/no-namespace
+  // Merges with @types/jest's `jest.Matchers` (declared with the same type parameters, as merging
+  // requires), so that `expect(x).toBeCloseToTensor(...)` type-checks.
   namespace jest {
-    // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/ban-types
     interface Matchers<R, T = {}> {
       /**
        * The received tensor (or nested array) has the expected shape and every element is within
