@@ -196,10 +196,10 @@ export function binaryCrossEntropyFromLogitsComposite(args: BinaryCrossEntropyCo
   const { input: x, target: y, reduction, shape } = args;
   const weight = weightTensor(args.weight, shape);
   const posWeight = weightTensor(args.posWeight, shape);
-  const log1pExp = tf.log1p(tf.exp(tf.neg(tf.abs(x))));
-  const softplusX = tf.add(tf.relu(x), log1pExp);
+  // tf.softplus, not log1p(exp(-|x|)): the backends' log1p is log(1 + u) in float32 (0 for u below 6e-8 on wasm and webgl).
   const negX = tf.neg(x);
-  const softplusNegX = tf.add(tf.relu(negX), log1pExp);
+  const softplusX = tf.softplus(x);
+  const softplusNegX = tf.softplus(negX);
   const oneMinusY = tf.sub(1, y);
   const positiveY = weighted(y, posWeight); // pw·y
   const loss = weighted(tf.add(tf.mul(oneMinusY, softplusX), tf.mul(positiveY, softplusNegX)), weight);

@@ -24,6 +24,8 @@ export function fromClassesLast(t: tf.Tensor, layout: ClassLayout, shape: number
 
 /** Class-index targets as tensors of `[samples, classes]` and `[samples]`. */
 export interface TargetWeights {
+  /** 1 at `(n, y_n)`, 0 elsewhere and on ignored samples. */
+  oneHot: tf.Tensor2D;
   /** `w[y_n]` at `(n, y_n)`, 0 elsewhere and on ignored samples (one-hot, weighted). */
   atTarget: tf.Tensor2D;
   /** `w[y_n]` per sample, 0 where ignored: the terms of 'mean''s denominator. */
@@ -40,11 +42,31 @@ export function targetWeights(target: tf.Tensor, layout: ClassLayout, weight: Fl
   const indices = tf.cast(tf.reshape(target, [samples]), 'int32');
   const keptMask = tf.notEqual(indices, ignoreIndex);
   const kept = tf.cast(keptMask, 'float32') as tf.Tensor1D;
-  // An ignored index may be any integer, in range or not: send it to class 0 and mask the row.
-  const oneHot = tf.mul(tf.cast(tf.oneHot(tf.where(keptMask, indices, tf.zerosLike(indices)), layout.classes), 'float32'), tf.expandDims(kept, 1));
+  // By comparison with the class numbers, not tf.oneHot (which refuses a single class); an ignored
+  // index may be any integer, in range or not, so its row is masked.
+  const matches = tf.equal(tf.expandDims(indices, 1), tf.range(0, layout.classes, 1, 'int32'));
+  const oneHot = tf.mul(tf.cast(matches, 'float32'), tf.expandDims(kept, 1)) as tf.Tensor2D;
   const classWeight = weight === null ? null : tf.tensor1d(weight, 'float32');
   const atTarget = (classWeight === null ? oneHot : tf.mul(oneHot, classWeight)) as tf.Tensor2D;
-  return { atTarget, perSample: classWeight === null ? kept : tf.sum(atTarget, 1), kept, classWeight };
+  return { oneHot, atTarget, perSample: classWeight === null ? kept : tf.sum(atTarget, 1), kept, classWeight };
+}
+
+/**
+ * Log-softmax along the last axis as PyTorch computes it, `(x - max) - log Σ exp(x - max)`: the
+ * difference `x - max` is exact for nearby logits, where `x - (max + log Σ)` (tf.logSumExp, then a
+ * subtraction) rounds at the magnitude of the logits (5e-4 at 1e4 in float32).
+ */
+export function logSoftmaxLastAxis(logits: tf.Tensor2D): tf.Tensor2D {
+  const shifted = tf.sub(logits, tf.max(logits, 1, true));
+  return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true)));
+}
+
+/**
+ * `values[n, y_n]` per sample (0 for ignored samples), selected rather than multiplied by the one-hot:
+ * `0·(-Infinity)` would make NaN of the other classes' infinite log-probabilities.
+ */
+export function pickTarget(values: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
+  return tf.sum(tf.where(tf.cast(oneHot, 'bool'), values, tf.zerosLike(values)), 1);
 }
 
 /**

@@ -174,10 +174,13 @@ function composite(differentiable: tf.Tensor[], layout: ClassLayout, run: Compos
  * - fused: `run(withGradients, values)` computes the loss from the values of `differentiable` read to
  *   the host; when a gradient tape is recording it also returns the gradients from the same pass, and
  *   the backward pass only scales them by the upstream gradient;
- * - composite (when `composite` is given): the same with tfjs ops, no data read back.
+ * - composite (when `compositeRun` is given and the inputs are not empty): the same with tfjs ops, no
+ *   data read back.
  * `layout` maps each element of the differentiable inputs (all of one shape) to its sample.
  */
 export function fusedLoss(differentiable: tf.Tensor[], layout: ClassLayout, run: FusedRun, compositeRun?: CompositeRun): tf.Tensor {
-  if (compositeRun !== undefined && resolveKernelPath() === 'composite') return composite(differentiable, layout, compositeRun);
+  // An empty input has nothing to read back, and tfjs-wasm reduces empty tensors to garbage: fused.
+  const empty = differentiable.some((t) => t.size === 0);
+  if (compositeRun !== undefined && !empty && resolveKernelPath() === 'composite') return composite(differentiable, layout, compositeRun);
   return fused(differentiable, layout, run);
 }

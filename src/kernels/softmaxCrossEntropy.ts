@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
 import { expNonPositive, softplusOfNegative } from './fastMath';
-import { fromClassesLast, keptSampleScale, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
+import { fromClassesLast, keptSampleScale, logSoftmaxLastAxis, pickTarget, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
 import { SimdKernels, simdKernels } from './simdKernels';
 
@@ -277,8 +277,8 @@ export function softmaxCrossEntropyWithIndicesComposite(
   const smoothing = eps / layout.classes;
   const logits = toClassesLast(args.logits, layout);
   const targets = targetWeights(args.target, layout, args.weight, args.ignoreIndex);
-  const logProbabilities = tf.sub(logits, tf.logSumExp(logits, 1, true));
-  let perSample = tf.neg(tf.sum(tf.mul(targets.atTarget, logProbabilities), 1));
+  const logProbabilities = logSoftmaxLastAxis(logits);
+  let perSample = tf.neg(tf.mul(targets.perSample, pickTarget(logProbabilities, targets.oneHot)));
   if (eps > 0) {
     const weighted = targets.classWeight === null ? logProbabilities : tf.mul(logProbabilities, targets.classWeight);
     const smoothingTerm = tf.mul(tf.neg(tf.sum(weighted, 1)), targets.kept);
@@ -288,15 +288,20 @@ export function softmaxCrossEntropyWithIndicesComposite(
   const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
   if (!withGradient) return { value };
   // p·((1-ε)w_y + (ε/C)·Σw) - (1-ε)w_y·[c=y] - (ε/C)·w_c, on kept samples, times the reduction's scale.
+  // At c = y it is written p_y·(ε/C)·Σw - (1-ε)w_y·Σ_{c≠y} p_c: p_y - 1 would cancel in float32 when
+  // the prediction is confident (p_y near 1), which is where training spends most of its time.
   const classWeightSum = targets.classWeight === null ? layout.classes : tf.sum(targets.classWeight);
-  let rowFactor: tf.Tensor = tf.mul(targets.perSample, 1 - eps);
-  let pull: tf.Tensor = tf.mul(targets.atTarget, 1 - eps);
+  const probabilities = tf.exp(logProbabilities);
+  const smoothingMass = tf.mul(tf.mul(targets.kept, classWeightSum), smoothing); // (ε/C)·Σw on kept samples
+  const rowFactor = tf.add(tf.mul(targets.perSample, 1 - eps), smoothingMass);
+  const otherMass = tf.sum(tf.mul(probabilities, tf.sub(1, targets.oneHot)), 1); // Σ_{c≠y} p_c
+  const atTarget = tf.sub(tf.mul(probabilities, tf.expandDims(smoothingMass, 1)), tf.expandDims(tf.mul(tf.mul(targets.perSample, 1 - eps), otherMass), 1));
+  let gradient: tf.Tensor = tf.where(tf.cast(targets.oneHot, 'bool'), atTarget, tf.mul(probabilities, tf.expandDims(rowFactor, 1)));
   if (eps > 0) {
-    rowFactor = tf.add(rowFactor, tf.mul(tf.mul(targets.kept, classWeightSum), smoothing));
     const smoothingPull = tf.mul(tf.expandDims(targets.kept, 1), smoothing);
-    pull = tf.add(pull, targets.classWeight === null ? smoothingPull : tf.mul(smoothingPull, targets.classWeight));
+    gradient = tf.sub(gradient, targets.classWeight === null ? smoothingPull : tf.mul(smoothingPull, targets.classWeight));
   }
-  const gradient = tf.mul(tf.sub(tf.mul(tf.exp(logProbabilities), tf.expandDims(rowFactor, 1)), pull), keptSampleScale(targets.kept, scale));
+  gradient = tf.mul(gradient, keptSampleScale(targets.kept, scale));
   return { value, gradients: [fromClassesLast(gradient, layout, args.logits.shape)] };
 }
 
@@ -308,7 +313,7 @@ export function softmaxCrossEntropyWithProbabilitiesComposite(args: SoftmaxCross
   const classWeight = args.weight === null ? null : tf.tensor1d(args.weight, 'float32');
   const smoothed = eps > 0 ? tf.add(tf.mul(target, 1 - eps), eps / layout.classes) : target;
   const weighted = classWeight === null ? smoothed : tf.mul(smoothed, classWeight);
-  const logProbabilities = tf.sub(logits, tf.logSumExp(logits, 1, true));
+  const logProbabilities = logSoftmaxLastAxis(logits);
   const perSample = tf.neg(tf.sum(tf.mul(weighted, logProbabilities), 1));
   const scale = reductionScale(reduction, layout.outer * layout.inner);
   const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
