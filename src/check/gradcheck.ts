@@ -127,7 +127,6 @@ export class GradcheckError extends Error {
 
 interface TensorValues {
   shape: number[];
-  dtype: tf.DataType;
   values: Float32Array;
 }
 
@@ -281,7 +280,7 @@ function evaluate(f: TensorFunction, args: readonly tf.Tensor[]): TensorValues |
     const y: unknown = f(...args);
     if (!(y instanceof tf.Tensor)) return `f must return a tf.Tensor, got ${y === null ? 'null' : typeof y}`;
     if (y.dtype !== 'float32') return `f must return a float32 tensor, got a ${y.dtype} tensor of shape ${formatShape(y.shape)}`;
-    return { shape: y.shape.slice(), dtype: y.dtype, values: Float32Array.from(y.dataSync() as Float32Array) };
+    return { shape: y.shape.slice(), values: Float32Array.from(y.dataSync() as Float32Array) };
   });
 }
 
@@ -330,7 +329,7 @@ function gradients(f: TensorFunction, inputs: readonly tf.Tensor[], wrt: readonl
       wrt.map((i) => inputs[i]),
       dy,
     );
-    return grads.map((g) => ({ shape: g.shape.slice(), dtype: g.dtype, values: Float32Array.from(g.dataSync() as Float32Array) }));
+    return grads.map((g) => ({ shape: g.shape.slice(), values: Float32Array.from(g.dataSync() as Float32Array) }));
   });
 }
 
