@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Reduction } from '../core/options';
-import { reduceLoss, reductionScale } from './composite';
+import { reduceLoss, reductionScale, softplusPair } from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
 import { softplusOfNegative } from './fastMath';
 import { SimdKernels, simdKernels } from './simdKernels';
@@ -196,10 +196,8 @@ export function binaryCrossEntropyFromLogitsComposite(args: BinaryCrossEntropyCo
   const { input: x, target: y, reduction, shape } = args;
   const weight = weightTensor(args.weight, shape);
   const posWeight = weightTensor(args.posWeight, shape);
-  // tf.softplus, not log1p(exp(-|x|)): the backends' log1p is log(1 + u) in float32 (0 for u below 6e-8 on wasm and webgl).
   const negX = tf.neg(x);
-  const softplusX = tf.softplus(x);
-  const softplusNegX = tf.softplus(negX);
+  const [softplusX, softplusNegX] = softplusPair(x);
   const oneMinusY = tf.sub(1, y);
   const positiveY = weighted(y, posWeight); // pw·y
   const loss = weighted(tf.add(tf.mul(oneMinusY, softplusX), tf.mul(positiveY, softplusNegX)), weight);

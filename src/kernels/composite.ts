@@ -62,6 +62,20 @@ export function logSoftmaxLastAxis(logits: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
+ * `[softplus(x), softplus(-x)]`, sharing `log1p(exp(-|x|))`, to a few float32 ulps on every backend.
+ * Not tf.softplus: it returns `exp(x)` below x = -13.9 (7 ulps off near there) and, on webgl,
+ * `log(exp(x) + 1)` above (relative error 1e-3 at x = -10). And not tf.log1p, which is `log(1 + u)` on
+ * wasm and webgl: Goldberg's `log(v)·u/(v - 1)` with `v = 1 + u` corrects the rounding of `1 + u`.
+ */
+export function softplusPair(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const u = tf.exp(tf.neg(tf.abs(x)));
+  const v = tf.add(u, 1);
+  const vMinus1 = tf.sub(v, 1);
+  const log1pU = tf.where(tf.equal(vMinus1, 0), u, tf.mul(tf.log(v), tf.div(u, vMinus1)));
+  return [tf.add(tf.relu(x), log1pU), tf.add(tf.relu(tf.neg(x)), log1pU)];
+}
+
+/**
  * `values[n, y_n]` per sample (0 for ignored samples), selected rather than multiplied by the one-hot:
  * `0·(-Infinity)` would make NaN of the other classes' infinite log-probabilities.
  */

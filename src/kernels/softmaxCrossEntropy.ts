@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
 import { expNonPositive, softplusOfNegative } from './fastMath';
-import { fromClassesLast, keptSampleScale, logSoftmaxLastAxis, pickTarget, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
+import { fromClassesLast, keptSampleScale, logSoftmaxLastAxis, pickTarget, reduceLoss, reductionScale, softplusPair, TargetWeights, targetWeights, toClassesLast } from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
 import { SimdKernels, simdKernels } from './simdKernels';
 
@@ -277,6 +277,7 @@ export function softmaxCrossEntropyWithIndicesComposite(
   const smoothing = eps / layout.classes;
   const logits = toClassesLast(args.logits, layout);
   const targets = targetWeights(args.target, layout, args.weight, args.ignoreIndex);
+  if (layout.classes === 2) return twoClassComposite(args, logits, targets, withGradient);
   const logProbabilities = logSoftmaxLastAxis(logits);
   let perSample = tf.neg(tf.mul(targets.perSample, pickTarget(logProbabilities, targets.oneHot)));
   if (eps > 0) {
@@ -302,6 +303,45 @@ export function softmaxCrossEntropyWithIndicesComposite(
     gradient = tf.sub(gradient, targets.classWeight === null ? smoothingPull : tf.mul(smoothingPull, targets.classWeight));
   }
   gradient = tf.mul(gradient, keptSampleScale(targets.kept, scale));
+  return { value, gradients: [fromClassesLast(gradient, layout, args.logits.shape)] };
+}
+
+/**
+ * Two classes (the binary-as-two-class head) in the composite path, through the logit difference: with
+ * `m = x_other - x_y`, the target's loss is `softplus(m)` and the other class's `softplus(-m)`, and the
+ * gradient of the other class is `σ(m)·R - (ε/2)·w_other` (the target's is its negative), with
+ * `R = (1-ε)w_y + (ε/2)·Σw`. `softplusPair` and tf.sigmoid are accurate to a few float32 ulps on every
+ * backend, so a confident prediction's tiny loss keeps its relative accuracy, as on the fused path,
+ * where `lse - x_y` would round it to 0.
+ */
+function twoClassComposite(
+  args: SoftmaxCrossEntropyCompositeArgs & { target: tf.Tensor; ignoreIndex: number },
+  logits: tf.Tensor2D,
+  targets: TargetWeights,
+  withGradient: boolean,
+): CompositeResult {
+  const { layout, labelSmoothing: eps, reduction } = args;
+  const samples = layout.outer * layout.inner;
+  const [x0, x1] = tf.split(logits, 2, 1);
+  // m = x_other - x_y: x0 - x1 when the target is class 1, x1 - x0 otherwise (ignored samples are masked later).
+  const isOne = tf.reshape(tf.slice(targets.oneHot, [0, 1], [samples, 1]), [samples]);
+  const sign = tf.sub(1, tf.mul(isOne, 2));
+  const margin = tf.mul(tf.reshape(tf.sub(x1, x0), [samples]), sign);
+  const [targetLoss, otherLoss] = softplusPair(margin);
+  const weightSum = targets.classWeight === null ? 2 : tf.sum(targets.classWeight);
+  const otherWeight = tf.mul(tf.sub(weightSum, targets.perSample), targets.kept); // w_other on kept samples
+  let perSample: tf.Tensor = tf.mul(targets.perSample, targetLoss);
+  if (eps > 0) {
+    const smoothingTerm = tf.add(perSample, tf.mul(otherWeight, otherLoss));
+    perSample = tf.add(tf.mul(perSample, 1 - eps), tf.mul(smoothingTerm, eps / 2));
+  }
+  const scale = reductionScale(reduction, tf.sum(targets.perSample));
+  const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
+  if (!withGradient) return { value };
+  const rowFactor = tf.add(tf.mul(targets.perSample, 1 - eps), tf.mul(tf.mul(targets.kept, weightSum), eps / 2));
+  const otherGradient = tf.sub(tf.mul(tf.sigmoid(margin), rowFactor), tf.mul(otherWeight, eps / 2));
+  const column1 = tf.mul(tf.mul(otherGradient, sign), tf.reshape(keptSampleScale(targets.kept, scale), [samples]));
+  const gradient = tf.stack([tf.neg(column1), column1], 1);
   return { value, gradients: [fromClassesLast(gradient, layout, args.logits.shape)] };
 }
 
