@@ -118,24 +118,16 @@ async function runOn(context, url, { label, backend, isolated }) {
   }
 }
 
+/** The library's own verify table, with a row for each run that could not start. */
 function formatTable(results) {
-  const header = ['backend', 'check', 'cases', 'max value error', 'max gradient error', 'tolerance', 'verdict'];
+  const { formatCheckTable } = require(join(ROOT, 'dist/cjs/index.js'));
   const rows = results.flatMap((result) =>
     result.ran
-      ? result.rows.map((row) => [
-          result.label,
-          row.check,
-          String(row.cases),
-          row.maxValueError.toExponential(1),
-          row.maxGradientError.toExponential(1),
-          row.rtol.toExponential(1),
-          row.passed ? 'pass' : `FAIL: ${row.failure}`,
-        ])
-      : [[result.label, '(not run)', '', '', '', '', result.reason]],
+      ? result.rows.map((row) => ({ ...row, backend: result.label }))
+      : [{ backend: result.label, check: `(not run: ${result.reason})`, cases: 0, maxValueError: null, maxGradientError: 0, tolerance: '', passed: false }],
   );
-  const widths = header.map((title, k) => Math.max(title.length, ...rows.map((row) => row[k].length)));
-  const line = (cells) => `| ${cells.map((cell, k) => cell.padEnd(widths[k])).join(' | ')} |`;
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  const failures = rows.filter((row) => !row.passed && row.failure).map((row) => `FAIL [${row.backend}] ${row.check}: ${row.failure}`);
+  return [formatCheckTable(rows), ...failures].join('\n');
 }
 
 async function main() {

@@ -1,8 +1,6 @@
 // tfjs-loss-adapter: the main entry (browser-safe, every tfjs backend). Re-exports only.
-export { LossInputError } from './core/errors';
-export type { Reduction } from './core/options';
-export type { TensorInput } from './core/tensors';
 
+// Losses with torch.nn.functional semantics, and torch.nn-style modules.
 export { binaryCrossEntropy } from './losses/binaryCrossEntropy';
 export type { BinaryCrossEntropyOptions } from './losses/binaryCrossEntropy';
 export { binaryCrossEntropyWithLogits } from './losses/binaryCrossEntropyWithLogits';
@@ -12,8 +10,41 @@ export type { CrossEntropyOptions } from './losses/crossEntropy';
 export { nllLoss } from './losses/nllLoss';
 export type { NllLossOptions } from './losses/nllLoss';
 export { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss } from './losses/modules';
+export { LossInputError } from './core/errors';
+export type { Reduction } from './core/options';
+export type { TensorInput } from './core/tensors';
 
+// How the losses run: value checks on GPU backends, and the kernel implementation.
+export { getValidation, setValidation } from './core/validation';
+export type { ValidationMode, ValidationSetting } from './core/validation';
+export { getKernelPath, setKernelPath } from './kernels/fusedLoss';
+export type { KernelPath } from './kernels/fusedLoss';
+
+// The binary-as-two-class adapter and one loss for binary and multiclass heads.
 export * from './adapter';
 
+// The checking toolkit: gradcheck, equivalence, the float64 reference, the verify suite.
+export { assertGradcheck, FLOAT32_EPSILON, gradcheck, GRADCHECK_DEFAULTS, GradcheckError } from './check/gradcheck';
+export type { DirectionCheck, GradcheckOptions, GradcheckResult, SideCheck, SideCheckName, TensorFunction } from './check/gradcheck';
+export { checkEquivalence } from './check/equivalence';
+export type { CaseGenerator, Discrepancy, EquivalenceOptions, EquivalenceReport, LossFunction, LossSide, Quantity } from './check/equivalence';
+export { compareArrays, DEFAULT_TOLERANCE, isClose } from './check/compare';
+export type { ArrayComparison, ElementComparison, Tolerance } from './check/compare';
+export { randomCase } from './check/cases';
+export type { CaseKind, CaseSpec, LossCase } from './check/cases';
+export { seededRandom, streamSeed } from './check/random';
+export type { SeededRandom } from './check/random';
+export { checkUserLoss } from './check/userLoss';
+export type { UserLossCheck, UserLossCheckName, UserLossOptions, UserLossReport } from './check/userLoss';
+export { referenceBinaryCrossEntropy, referenceBinaryCrossEntropyWithLogits, referenceCrossEntropy, referenceNllLoss } from './check/reference';
+export type {
+  ReferenceBinaryCrossEntropyOptions,
+  ReferenceBinaryCrossEntropyWithLogitsOptions,
+  ReferenceCrossEntropyOptions,
+  ReferenceNllLossOptions,
+  ReferenceResult,
+  ReferenceTensor,
+} from './check/reference';
 export { runVerifySuite } from './check/verifySuite';
-export type { CheckResult } from './check/verifySuite';
+export { formatCheckTable } from './check/checkResult';
+export type { CheckResult } from './check/checkResult';

@@ -1,140 +1,221 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { binaryToTwoClassLogits, twoClassToBinaryLogits, twoClassToBinaryProbs } from '../adapter/twoClass';
+import { classificationLoss } from '../adapter/classificationLoss';
+import type { Reduction } from '../core/options';
 import { binaryCrossEntropy } from '../losses/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
-import type { Reduction } from '../core/options';
+import { nllLoss } from '../losses/nllLoss';
+import { CheckResult, describeTolerance, relativeError } from './checkResult';
+import { LossCase, randomCase } from './cases';
+import { checkEquivalence, LossSide } from './equivalence';
+import { gradcheck, TensorFunction } from './gradcheck';
+import { SeededRandom, seededRandom, streamSeed } from './random';
+import { referenceChecks } from './referenceChecks';
 
-/** One row of the `verify` table. */
-export interface CheckResult {
-  check: string;
-  cases: number;
-  /** Largest relative error of a value, `|a - b| / max(|b|, atol/rtol)`, over all cases. */
-  maxValueError: number;
-  /** The same for gradients, element by element. */
-  maxGradientError: number;
-  /** The check passes when every error is at most `rtol`. */
-  rtol: number;
-  passed: boolean;
-  /** The first failing case, enough to replay it. */
-  failure?: string;
-}
+export type { CheckResult } from './checkResult';
 
 const REDUCTIONS: Reduction[] = ['mean', 'sum', 'none'];
 
-/** Seeded uniform numbers in [0, 1) (mulberry32): the same cases on every backend and every run. */
-function uniformGenerator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const asFloat = (t: tf.Tensor) => tf.cast(t, 'float32');
 
-/** Largest `|a - b| / max(|b|, floor)`; a NaN or infinity counts as infinitely wrong unless both sides agree on it. */
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>, floor: number): number {
-  let worst = 0;
-  for (let k = 0; k < expected.length; k++) {
-    const a = actual[k];
-    const b = expected[k];
-    if (Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))) continue;
-    const error = Math.abs(a - b) / Math.max(Math.abs(b), floor);
-    worst = Number.isNaN(error) ? Infinity : Math.max(worst, error);
-  }
-  return worst;
-}
-
-/** A loss of the logits `z` alone, whose value and gradient wrt `z` two formulations must share. */
-type LossOfLogits = (z: tf.Tensor) => tf.Tensor;
-
-interface IdentityCase {
-  name: string;
-  logits: () => tf.Tensor;
-  sides: [LossOfLogits, LossOfLogits];
-}
-
-/** Value and gradient of `loss(z)·upstream` summed, read to the host; disposes everything it makes. */
-function valueAndGradient(loss: LossOfLogits, z: tf.Tensor, upstream: tf.Tensor): { value: Float32Array; gradient: Float32Array } {
-  return tf.tidy(() => {
-    const value = loss(z).dataSync() as Float32Array;
-    const gradient = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(loss(x), upstream)))(z).dataSync() as Float32Array;
-    return { value, gradient };
+/** Logits `scale·(2u - 1)` of shape `[N, ...classes]` and seeded class indices, for every batch size, scale and reduction. */
+function identityCases(random: SeededRandom, classes: number[], scales: number[]): Array<{ reduction: Reduction; cases: LossCase[] }> {
+  return REDUCTIONS.map((reduction) => {
+    const cases: LossCase[] = [];
+    for (const batch of [1, 7, 100, 1000]) {
+      for (const scale of scales) {
+        const shape = [batch, ...classes];
+        const logits = Float32Array.from({ length: batch * (classes[0] ?? 1) }, () => scale * (2 * random.uniform() - 1));
+        const labels = Int32Array.from({ length: batch }, () => random.integer(2));
+        cases.push({ name: `N=${batch} |z|<=${scale}`, input: tf.tensor(logits, shape), target: tf.tensor1d(labels, 'int32') });
+      }
+    }
+    return { reduction, cases };
   });
 }
 
-function runIdentity(check: string, cases: IdentityCase[], rtol: number, atol: number, random: () => number): CheckResult {
-  const result: CheckResult = { check, cases: cases.length, maxValueError: 0, maxGradientError: 0, rtol, passed: true };
-  for (const testCase of cases) {
-    const [valueError, gradientError] = tf.tidy(() => {
-      const z = testCase.logits();
-      const valueShape = testCase.sides[1](z).shape;
-      const upstream = tf.tensor(Array.from({ length: tf.util.sizeFromShape(valueShape) }, () => 0.5 + random()), valueShape);
-      const [a, b] = testCase.sides.map((side) => valueAndGradient(side, z, upstream));
-      return [maxRelativeError(a.value, b.value, atol / rtol), maxRelativeError(a.gradient, b.gradient, atol / rtol)];
-    });
-    result.maxValueError = Math.max(result.maxValueError, valueError);
-    result.maxGradientError = Math.max(result.maxGradientError, gradientError);
-    if (result.passed && !(valueError <= rtol && gradientError <= rtol)) {
-      result.passed = false;
-      result.failure = `${testCase.name}: value error ${valueError.toExponential(2)}, gradient error ${gradientError.toExponential(2)}`;
+/**
+ * An identity `a == b` in value and in gradient wrt the shared logits, through `checkEquivalence`, for
+ * every reduction; one row.
+ */
+function identityCheck(
+  check: string,
+  groups: Array<{ reduction: Reduction; cases: LossCase[] }>,
+  sides: (reduction: Reduction) => [LossSide, LossSide],
+  tolerance: { rtol: number; atol: number },
+  seed: number,
+): CheckResult {
+  const row: CheckResult & { maxValueError: number } = { check, cases: 0, maxValueError: 0, maxGradientError: 0, tolerance: describeTolerance(tolerance), passed: true };
+  for (const { reduction, cases } of groups) {
+    try {
+      const [a, b] = sides(reduction);
+      const report = checkEquivalence(a, b, cases, { ...tolerance, seed });
+      row.cases += report.cases;
+      row.maxValueError = Math.max(row.maxValueError, relativeError(report.worstValue, tolerance.rtol));
+      row.maxGradientError = Math.max(row.maxGradientError, relativeError(report.worstGradient, tolerance.rtol));
+      if (!report.passed && row.passed) Object.assign(row, { passed: false, failure: `${reduction}: ${report.summary}` });
+    } finally {
+      tf.dispose(cases.flatMap((c) => [c.input, c.target]));
     }
   }
-  return result;
+  return row;
 }
-
-/** Two-class logits `[N, 2]` with seeded values `scale·(2u - 1)` and seeded binary targets. */
-function twoClassCases(
-  random: () => number,
-  batchSizes: number[],
-  scales: number[],
-  sides: (labels: number[], reduction: Reduction) => [LossOfLogits, LossOfLogits],
-): IdentityCase[] {
-  const cases: IdentityCase[] = [];
-  for (const batch of batchSizes) {
-    for (const scale of scales) {
-      for (const reduction of REDUCTIONS) {
-        const values = Array.from({ length: batch * 2 }, () => scale * (2 * random() - 1));
-        const labels = Array.from({ length: batch }, () => (random() < 0.5 ? 0 : 1));
-        cases.push({ name: `N=${batch} |z|<=${scale} ${reduction}`, logits: () => tf.tensor2d(values, [batch, 2]), sides: sides(labels, reduction) });
-      }
-    }
-  }
-  return cases;
-}
-
-const positiveLogit = (z: tf.Tensor) => tf.squeeze(tf.sub(tf.slice(z, [0, 1], [-1, 1]), tf.slice(z, [0, 0], [-1, 1])), [1]);
-const positiveProbability = (z: tf.Tensor) => tf.squeeze(tf.slice(tf.softmax(z), [0, 1], [-1, 1]), [1]);
 
 /**
- * The seed identity on the current backend: for two-class logits `z` and binary targets `y`,
- * `CE(z, y) == BCEWithLogits(z1 - z0, y) == BCE(softmax(z)[:, 1], y)` in value and in gradient wrt `z`.
+ * The seed identity, `CE(z, y) == BCEWithLogits(z1 - z0, y) == BCE(softmax(z)[:, 1], y)`, and the
+ * adapter's, `BCEWithLogits(s, y) == CE([0, s], y)`, in value and in gradient wrt the logits, for batch
+ * sizes 1 to 1000 and every reduction.
  *
  * Tolerances from float32 conditioning: `z1 - z0` is rounded to float32 (relative 6e-8), so the
- * logit form agrees to rtol 1e-5 at any scale up to |z| = 1e4. The probability form rounds
+ * logit forms agree to rtol 1e-5 at every scale up to |z| = 1e4. The probability form rounds
  * `p = softmax(z)[:, 1]` to float32, which costs `eps32 / min(p, 1-p)` relatively in the loss and its
- * gradient; it is checked for |z| <= 3 (min(p, 1-p) >= 2.5e-3) with rtol 1e-4, and is not an
- * identity at all once float32 saturates p to 0 or 1 (from |z1 - z0| of about 17).
+ * gradient; it is checked for |z| <= 3 (min(p, 1-p) >= 2.5e-3) with rtol 1e-4, and is no identity at
+ * all once float32 saturates p to 0 or 1 (from |z1 - z0| of about 17), in PyTorch as here.
  */
-export function seedIdentityChecks(seed: number): CheckResult[] {
-  const random = uniformGenerator(seed);
-  const logitForm = twoClassCases(random, [1, 7, 100, 1000], [1, 10, 100, 1e4], (labels, reduction) => [
-    (z) => crossEntropy(z, tf.tensor1d(labels, 'int32'), { reduction }),
-    (z) => binaryCrossEntropyWithLogits(positiveLogit(z), tf.tensor1d(labels), { reduction }),
-  ]);
-  const probabilityForm = twoClassCases(random, [1, 7, 100, 1000], [0.1, 1, 3], (labels, reduction) => [
-    (z) => crossEntropy(z, tf.tensor1d(labels, 'int32'), { reduction }),
-    (z) => binaryCrossEntropy(positiveProbability(z), tf.tensor1d(labels), { reduction }),
-  ]);
+export function identityChecks(seed: number): CheckResult[] {
+  const random = seededRandom(streamSeed(seed, 1));
+  const logitTolerance = { rtol: 1e-5, atol: 1e-7 };
+  const ce = (reduction: Reduction): LossSide => ({ name: 'CE(z, y)', loss: (z, y) => crossEntropy(z, y, { reduction }) });
   return [
-    runIdentity('CE(z, y) == BCEWithLogits(z1 - z0, y)', logitForm, 1e-5, 1e-7, random),
-    runIdentity('CE(z, y) == BCE(softmax(z)[:,1], y)', probabilityForm, 1e-4, 1e-7, random),
+    identityCheck(
+      'CE(z, y) == BCEWithLogits(z1 - z0, y)',
+      identityCases(random, [2], [1, 10, 100, 1e4]),
+      (reduction) => [ce(reduction), { name: 'BCEWithLogits(z1 - z0, y)', loss: (s, y) => binaryCrossEntropyWithLogits(s, y, { reduction }), input: twoClassToBinaryLogits, target: asFloat }],
+      logitTolerance,
+      seed,
+    ),
+    identityCheck(
+      'CE(z, y) == BCE(softmax(z)[:,1], y)',
+      identityCases(random, [2], [0.1, 1, 3]),
+      (reduction) => [ce(reduction), { name: 'BCE(softmax(z)[:,1], y)', loss: (p, y) => binaryCrossEntropy(p, y, { reduction }), input: (z) => twoClassToBinaryProbs(tf.softmax(z)), target: asFloat }],
+      { rtol: 1e-4, atol: 1e-7 },
+      seed,
+    ),
+    identityCheck(
+      'BCEWithLogits(s, y) == CE([0, s], y)',
+      identityCases(random, [], [1, 10, 100, 1e4]),
+      (reduction) => [
+        { name: 'BCEWithLogits(s, y)', loss: (s, y) => binaryCrossEntropyWithLogits(s, y, { reduction }), target: asFloat },
+        { name: 'CE([0, s], y)', loss: (z, y) => crossEntropy(z, y, { reduction }), input: binaryToTwoClassLogits },
+      ],
+      logitTolerance,
+      seed,
+    ),
   ];
 }
 
-/** Every check of the suite on the current backend, seeded. */
+interface GradcheckCase {
+  /** The options drawn, for the failure message. */
+  options: string;
+  f: TensorFunction;
+  /** Logits first, then the target. */
+  inputs: tf.Tensor[];
+}
+
+interface GradcheckSubject {
+  check: string;
+  /** Which inputs to differentiate; default every float32 one. */
+  wrt?: number[];
+  draw: (random: SeededRandom) => GradcheckCase;
+}
+
+const GRADCHECK_CASES_PER_LOSS = 12;
+
+const drawReduction = (random: SeededRandom): Reduction => REDUCTIONS[random.integer(3)];
+const drawSmoothing = (random: SeededRandom): number => (random.uniform() < 0.5 ? 0 : 0.2);
+
+function probabilities(random: SeededRandom, shape: number[]): tf.Tensor {
+  return tf.tidy(() => tf.sigmoid(tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * random.normal()), shape)));
+}
+
+/** The losses and the adapter path through every float argument, with seeded options: what `gradcheck` sees of each. */
+const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
+  {
+    check: 'crossEntropy, class indices, class weights',
+    draw: (random) => {
+      const [reduction, labelSmoothing] = [drawReduction(random), drawSmoothing(random)];
+      const { input, target } = randomCase(random, { kind: 'multiclass' });
+      const weight = Array.from({ length: input.shape[1] ?? 1 }, () => 0.5 + random.uniform());
+      return { options: `${reduction}, ε=${labelSmoothing}`, f: (z, y) => crossEntropy(z, y, { reduction, labelSmoothing, weight }), inputs: [input, target] };
+    },
+  },
+  {
+    check: 'crossEntropy, class probabilities',
+    draw: (random) => {
+      const [reduction, labelSmoothing] = [drawReduction(random), drawSmoothing(random)];
+      const { input, target } = randomCase(random, { kind: 'multiclass' });
+      target.dispose();
+      const soft = tf.tidy(() => tf.softmax(tf.mul(probabilities(random, input.shape), 4)));
+      return { options: `${reduction}, ε=${labelSmoothing}`, f: (z, t) => crossEntropy(z, t, { reduction, labelSmoothing }), inputs: [input, soft] };
+    },
+  },
+  {
+    check: 'nllLoss of logSoftmax',
+    draw: (random) => {
+      const reduction = drawReduction(random);
+      const { input, target } = randomCase(random, { kind: 'multiclass' });
+      return { options: reduction, f: (z, y) => nllLoss(tf.logSoftmax(z), y, { reduction }), inputs: [input, target] };
+    },
+  },
+  {
+    check: 'binaryCrossEntropy, soft targets',
+    draw: (random) => {
+      const reduction = drawReduction(random);
+      const shape = [1 + random.integer(16)];
+      return { options: reduction, f: (p, y) => binaryCrossEntropy(p, y, { reduction }), inputs: [probabilities(random, shape), probabilities(random, shape)] };
+    },
+  },
+  {
+    check: 'binaryCrossEntropyWithLogits, posWeight, soft targets',
+    draw: (random) => {
+      const reduction = drawReduction(random);
+      const { input, target } = randomCase(random, { kind: 'binary' });
+      target.dispose();
+      const posWeight = [0.5 + 3 * random.uniform()];
+      return { options: `${reduction}, posWeight ${posWeight}`, f: (s, y) => binaryCrossEntropyWithLogits(s, y, { reduction, posWeight }), inputs: [input, probabilities(random, input.shape)] };
+    },
+  },
+  {
+    check: 'classificationLoss, binary head as two classes',
+    wrt: [0],
+    draw: (random) => {
+      const [reduction, labelSmoothing] = [drawReduction(random), drawSmoothing(random)];
+      const { input, target } = randomCase(random, { kind: 'binary' });
+      return { options: `${reduction}, ε=${labelSmoothing}`, f: (s, y) => classificationLoss(s, y, { reduction, labelSmoothing, binaryAsTwoClass: true }), inputs: [input, target] };
+    },
+  },
+];
+
+/**
+ * `gradcheck` of every loss and of the adapter path, over seeded cases with seeded options: finite
+ * differences in float32 against the closed-form gradients, with gradcheck's measured defaults.
+ */
+export function gradcheckChecks(seed: number): CheckResult[] {
+  return GRADCHECK_SUBJECTS.map((subject, k) => {
+    const row: CheckResult = { check: `gradcheck ${subject.check}`, cases: 0, maxValueError: null, maxGradientError: 0, tolerance: 'error/tolerance <= 1 (gradcheck)', passed: true };
+    for (let n = 0; n < GRADCHECK_CASES_PER_LOSS; n++) {
+      const { options, f, inputs } = subject.draw(seededRandom(streamSeed(seed, 3, k, n)));
+      try {
+        const wrt = subject.wrt ?? inputs.flatMap((t, i) => (t.dtype === 'float32' ? [i] : []));
+        const result = gradcheck(f, inputs, { seed: streamSeed(seed, 4, k, n), wrt, names: ['input', 'target'] });
+        row.cases++;
+        const worst = result.worst;
+        if (worst !== null) row.maxGradientError = Math.max(row.maxGradientError, worst.tolerance > 0 ? worst.error / worst.tolerance : Infinity);
+        if (!result.passed && row.passed) Object.assign(row, { passed: false, failure: `case ${n} (${options}): ${result.summary}` });
+      } finally {
+        tf.dispose(inputs);
+      }
+    }
+    return row;
+  });
+}
+
+/**
+ * Every check of the suite on the current backend, seeded: the same cases on every backend and run.
+ * Browser-safe: the `verify` command runs it in Node, and a page can run it on webgl or webgpu.
+ */
 export function runVerifySuite(options: { seed?: number } = {}): CheckResult[] {
   const seed = options.seed ?? 1;
-  return [...seedIdentityChecks(seed)];
+  return [...identityChecks(seed), ...referenceChecks(seed), ...gradcheckChecks(seed)];
 }

@@ -1,0 +1,85 @@
+import { ArrayComparison, compareArrays, describeElement, ElementComparison, Tolerance } from './compare';
+
+/** One row of the `verify` table. */
+export interface CheckResult {
+  check: string;
+  cases: number;
+  /**
+   * Largest relative error of a value, `|a - b| / (atol/rtol + |b|)`: at most rtol exactly when every
+   * element is within `atol + rtol·|b|`. Null for checks that compare no values (gradchecks).
+   */
+  maxValueError: number | null;
+  /** The same for gradients; for gradchecks, the largest `|numerical - analytical|` over its tolerance. */
+  maxGradientError: number;
+  /** What the errors were held to, e.g. `rtol 1e-5, atol 1e-6`. */
+  tolerance: string;
+  passed: boolean;
+  /** The first failing case, enough to replay it. */
+  failure?: string;
+}
+
+export function describeTolerance({ rtol, atol }: Required<Tolerance>): string {
+  return `rtol ${rtol.toExponential()}, atol ${atol.toExponential()}`;
+}
+
+/** `|a - b| / (atol/rtol + |b|)` of the element furthest outside (or nearest to) its tolerance. */
+export function relativeError(worst: ElementComparison | null, rtol: number): number {
+  if (worst === null || worst.error === 0) return 0;
+  return worst.tolerance > 0 ? (rtol * worst.error) / worst.tolerance : Infinity;
+}
+
+/** Collects the cases of one comparison check into its row. */
+export class CheckAccumulator {
+  private readonly result: CheckResult & { maxValueError: number };
+
+  constructor(check: string, private readonly tolerance: Required<Tolerance>) {
+    this.result = { check, cases: 0, maxValueError: 0, maxGradientError: 0, tolerance: describeTolerance(tolerance), passed: true };
+  }
+
+  /** Compares one case: its values and each named gradient, actual against expected. */
+  add(caseName: string, value: [ArrayLike<number>, ArrayLike<number>], gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]>): void {
+    const r = this.result;
+    r.cases++;
+    const valueComparison = compareArrays(value[0], value[1], [value[1].length], this.tolerance);
+    r.maxValueError = Math.max(r.maxValueError, relativeError(valueComparison.worst, this.tolerance.rtol));
+    let failure = valueComparison.passed ? '' : `value ${this.describe(valueComparison)}`;
+    for (const [name, [actual, expected]] of Object.entries(gradients)) {
+      const comparison = compareArrays(actual, expected, [expected.length], this.tolerance);
+      r.maxGradientError = Math.max(r.maxGradientError, relativeError(comparison.worst, this.tolerance.rtol));
+      if (!comparison.passed && failure === '') failure = `gradient wrt ${name} ${this.describe(comparison)}`;
+    }
+    if (failure !== '') this.fail(`${caseName}: ${failure}`);
+  }
+
+  /** A case that threw: the check fails with the error's message. */
+  addError(caseName: string, error: unknown): void {
+    this.result.cases++;
+    this.fail(`${caseName}: threw ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  done(): CheckResult {
+    return { ...this.result };
+  }
+
+  private fail(message: string): void {
+    if (!this.result.passed) return;
+    this.result.passed = false;
+    this.result.failure = message;
+  }
+
+  private describe(comparison: ArrayComparison): string {
+    const where = comparison.worst === null ? '' : describeElement(comparison.worst, this.tolerance);
+    return `${where} (${comparison.mismatches} of ${comparison.size} elements outside tolerance)`;
+  }
+}
+
+const exponent = (x: number | null) => (x === null ? '-' : x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));
+
+/** Rows of checks as a Markdown table, one row per backend and check. */
+export function formatCheckTable(rows: ReadonlyArray<CheckResult & { backend: string }>): string {
+  const header = ['backend', 'check', 'cases', 'max value error', 'max gradient error', 'tolerance', 'verdict'];
+  const cells = rows.map((r) => [r.backend, r.check, String(r.cases), exponent(r.maxValueError), exponent(r.maxGradientError), r.tolerance, r.passed ? 'pass' : 'FAIL']);
+  const widths = header.map((h, k) => Math.max(h.length, ...cells.map((row) => row[k].length)));
+  const line = (row: string[]) => `| ${row.map((c, k) => c.padEnd(widths[k])).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
