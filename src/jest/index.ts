@@ -24,7 +24,9 @@ import { formatShape } from '../core/tensors';
 declare global {
   // Merges with @types/jest's `jest.Matchers` (declared with the same type parameters, as merging
   // requires), so that `expect(x).toBeCloseToTensor(...)` type-checks.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace jest {
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
     interface Matchers<R, T = {}> {
       /**
        * The received tensor (or nested array) has the expected shape and every element is within
