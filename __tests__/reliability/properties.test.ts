@@ -42,7 +42,6 @@ const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED)
 const PATH = process.env.FUZZ_PATH;
 const LOSSES: LossName[] = ['crossEntropy', 'nllLoss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits'];
 
-// eslint-disable-next-line no-console
 console.log(`property tests: seed ${SEED}${PATH === undefined ? '' : `, path ${PATH}`}; ${RUNS} cases per loss per backend (replay with FUZZ_SEED=${SEED})`);
 
 /** Runs a property; on failure throws fast-check's report (seed, path, counterexample, the error) and the replay command. */

@@ -42,7 +42,6 @@ describeEachBackend('soak: training through classificationLoss', (backend) => {
       if ((k + 1) % 1000 === 0) samples.push({ step: k + 1, numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes });
     }
     const seconds = (Date.now() - began) / 1000;
-    // eslint-disable-next-line no-console
     console.log(`soak [${backend}]: ${STEPS - WARM_UP} steps in ${seconds.toFixed(1)} s; numTensors ${start.numTensors}, numBytes ${start.numBytes} throughout`);
     expect(samples.every((s) => s.numTensors === start.numTensors && s.numBytes === start.numBytes)).toBe(true);
     expect(samples).toHaveLength(Math.floor(STEPS / 1000) - Math.floor(WARM_UP / 1000));
