@@ -22,12 +22,10 @@ export function fromClassesLast(t: tf.Tensor, layout: ClassLayout, shape: number
   return tf.reshape(tf.transpose(tf.reshape(t, [outer, inner, classes]), [0, 2, 1]), shape);
 }
 
-/** Class-index targets as tensors of `[samples, classes]` and `[samples]`. */
+/** Class-index targets as tensors, per sample; the `[samples, classes]` one-hot only when asked for. */
 export interface TargetWeights {
-  /** 1 at `(n, y_n)`, 0 elsewhere and on ignored samples. */
-  oneHot: tf.Tensor2D;
-  /** `w[y_n]` at `(n, y_n)`, 0 elsewhere and on ignored samples (one-hot, weighted). */
-  atTarget: tf.Tensor2D;
+  /** The class index per sample as int32, 0 for ignored samples (always a valid index; masked by `kept`). */
+  indices: tf.Tensor1D;
   /** `w[y_n]` per sample, 0 where ignored: the terms of 'mean''s denominator. */
   perSample: tf.Tensor1D;
   /** 1 per sample, 0 where ignored. */
@@ -36,19 +34,23 @@ export interface TargetWeights {
   classWeight: tf.Tensor1D | null;
 }
 
-/** The weighted one-hot of class-index targets (int32 or float32 holding integers), read on the device. */
+/** The per-sample view of class-index targets (int32, or float32 holding integers), on the device. */
 export function targetWeights(target: tf.Tensor, layout: ClassLayout, weight: Float32Array | null, ignoreIndex: number): TargetWeights {
   const samples = layout.outer * layout.inner;
-  const indices = tf.cast(tf.reshape(target, [samples]), 'int32');
-  const keptMask = tf.notEqual(indices, ignoreIndex);
+  const raw = tf.cast(tf.reshape(target, [samples]), 'int32');
+  const keptMask = tf.notEqual(raw, ignoreIndex);
   const kept = tf.cast(keptMask, 'float32') as tf.Tensor1D;
-  // By comparison with the class numbers, not tf.oneHot (which refuses a single class); an ignored
-  // index may be any integer, in range or not, so its row is masked.
-  const matches = tf.equal(tf.expandDims(indices, 1), tf.range(0, layout.classes, 1, 'int32'));
-  const oneHot = tf.mul(tf.cast(matches, 'float32'), tf.expandDims(kept, 1)) as tf.Tensor2D;
+  // An ignored index may be any integer, in range or not: class 0 stands in for it, masked by `kept`.
+  const indices = tf.where(keptMask, raw, tf.zerosLike(raw)) as tf.Tensor1D;
   const classWeight = weight === null ? null : tf.tensor1d(weight, 'float32');
-  const atTarget = (classWeight === null ? oneHot : tf.mul(oneHot, classWeight)) as tf.Tensor2D;
-  return { oneHot, atTarget, perSample: classWeight === null ? kept : tf.sum(atTarget, 1), kept, classWeight };
+  const perSample = classWeight === null ? kept : (tf.mul(tf.gather(classWeight, indices), kept) as tf.Tensor1D);
+  return { indices, perSample, kept, classWeight };
+}
+
+/** 1 at `(n, y_n)` and 0 elsewhere, `[samples, classes]` (tf.oneHot refuses a single class: then all ones). */
+export function oneHotTargets(targets: TargetWeights, classes: number): tf.Tensor2D {
+  if (classes === 1) return tf.ones([targets.indices.size, 1]);
+  return tf.cast(tf.oneHot(targets.indices, classes), 'float32') as tf.Tensor2D;
 }
 
 /**
@@ -76,11 +78,13 @@ export function softplusPair(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
 }
 
 /**
- * `values[n, y_n]` per sample (0 for ignored samples), selected rather than multiplied by the one-hot:
- * `0·(-Infinity)` would make NaN of the other classes' infinite log-probabilities.
+ * `values[n, y_n]` per sample (class 0 for ignored samples), gathered from the flattened values at
+ * `n·C + y_n`: no pass over all classes. (tf.gather with batchDims reads out of bounds on tfjs-wasm 4.22.)
  */
-export function pickTarget(values: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
-  return tf.sum(tf.where(tf.cast(oneHot, 'bool'), values, tf.zerosLike(values)), 1);
+export function pickTarget(values: tf.Tensor2D, targets: TargetWeights): tf.Tensor1D {
+  const [samples, classes] = values.shape;
+  const flatIndices = tf.add(tf.mul(tf.range(0, samples, 1, 'int32'), tf.scalar(classes, 'int32')), targets.indices);
+  return tf.gather(tf.reshape(values, [samples * classes]), flatIndices) as tf.Tensor1D;
 }
 
 /**

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
 import { finish } from './softmaxCrossEntropy';
-import { fromClassesLast, keptSampleScale, pickTarget, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
+import { fromClassesLast, keptSampleScale, oneHotTargets, pickTarget, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
 
 /**
@@ -65,12 +65,14 @@ export function negativeLogLikelihoodComposite(
 ): CompositeResult {
   const { layout, reduction } = args;
   const targets = targetWeights(args.target, layout, args.weight, args.ignoreIndex);
-  const perSample = tf.neg(tf.mul(targets.perSample, pickTarget(toClassesLast(args.logProbabilities, layout), targets.oneHot)));
+  const perSample = tf.neg(tf.mul(targets.perSample, pickTarget(toClassesLast(args.logProbabilities, layout), targets)));
   const scale = reductionScale(reduction, tf.sum(targets.perSample));
   const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
   if (!withGradient) return { value };
-  // -w[y]·scale at the target, exactly 0 elsewhere (a product with the one-hot would give -0, and NaN when the scale is NaN).
-  const atTarget = tf.mul(targets.atTarget, tf.neg(keptSampleScale(targets.kept, scale)));
-  const gradient = tf.where(tf.cast(targets.oneHot, 'bool'), atTarget, tf.zerosLike(atTarget));
+  // -w[y]·scale at the target of each kept sample, exactly 0 elsewhere (a product with the one-hot
+  // would give -0, and NaN where the scale is NaN).
+  const atTarget = tf.mul(tf.expandDims(targets.perSample, 1), tf.neg(keptSampleScale(targets.kept, scale)));
+  const isTarget = tf.logicalAnd(tf.cast(oneHotTargets(targets, layout.classes), 'bool'), tf.cast(tf.expandDims(targets.kept, 1), 'bool'));
+  const gradient = tf.where(isTarget, atTarget, tf.scalar(0)); // broadcast to [samples, classes]
   return { value, gradients: [fromClassesLast(gradient, layout, args.logProbabilities.shape)] };
 }

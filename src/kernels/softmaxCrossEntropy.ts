@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
 import { expNonPositive, softplusOfNegative } from './fastMath';
-import { fromClassesLast, keptSampleScale, logSoftmaxLastAxis, pickTarget, reduceLoss, reductionScale, softplusPair, TargetWeights, targetWeights, toClassesLast } from './composite';
+import { fromClassesLast, keptSampleScale, logSoftmaxLastAxis, oneHotTargets, pickTarget, reduceLoss, reductionScale, softplusPair, TargetWeights, targetWeights, toClassesLast } from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
 import { SimdKernels, simdKernels } from './simdKernels';
 
@@ -274,35 +274,37 @@ export function softmaxCrossEntropyWithIndicesComposite(
   withGradient: boolean,
 ): CompositeResult {
   const { layout, labelSmoothing: eps, reduction } = args;
-  const smoothing = eps / layout.classes;
+  const { classes } = layout;
+  const smoothing = eps / classes;
   const logits = toClassesLast(args.logits, layout);
   const targets = targetWeights(args.target, layout, args.weight, args.ignoreIndex);
-  if (layout.classes === 2) return twoClassComposite(args, logits, targets, withGradient);
-  const logProbabilities = logSoftmaxLastAxis(logits);
-  let perSample = tf.neg(tf.mul(targets.perSample, pickTarget(logProbabilities, targets.oneHot)));
+  if (classes === 2) return twoClassComposite(args, logits, targets, withGradient);
+  // As PyTorch's log-softmax: x - max is exact for nearby logits; lp = (x - max) - log Σ exp(x - max).
+  const shifted = tf.sub(logits, tf.max(logits, 1, true)) as tf.Tensor2D;
+  const exps = tf.exp(shifted);
+  const sumExps = tf.sum(exps, 1, true);
+  const logSum = tf.reshape(tf.log(sumExps), [layout.outer * layout.inner]);
+  let perSample: tf.Tensor = tf.mul(targets.perSample, tf.sub(logSum, pickTarget(shifted, targets))); // -w_y·lp_y
+  const weightSum = targets.classWeight === null ? classes : tf.sum(targets.classWeight);
   if (eps > 0) {
-    const weighted = targets.classWeight === null ? logProbabilities : tf.mul(logProbabilities, targets.classWeight);
-    const smoothingTerm = tf.mul(tf.neg(tf.sum(weighted, 1)), targets.kept);
+    // -Σ_c w_c·lp_c = Σw·log Σ + Σ_c w_c·(max - x_c): two sums of non-negative terms, no cancellation.
+    const weightedShift = tf.sum(targets.classWeight === null ? shifted : tf.mul(shifted, targets.classWeight), 1);
+    const smoothingTerm = tf.mul(tf.sub(tf.mul(logSum, weightSum), weightedShift), targets.kept);
     perSample = tf.add(tf.mul(perSample, 1 - eps), tf.mul(smoothingTerm, smoothing));
   }
   const scale = reductionScale(reduction, tf.sum(targets.perSample));
   const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
   if (!withGradient) return { value };
-  // p·((1-ε)w_y + (ε/C)·Σw) - (1-ε)w_y·[c=y] - (ε/C)·w_c, on kept samples, times the reduction's scale.
-  // At c = y it is written p_y·(ε/C)·Σw - (1-ε)w_y·Σ_{c≠y} p_c: p_y - 1 would cancel in float32 when
-  // the prediction is confident (p_y near 1), which is where training spends most of its time.
-  const classWeightSum = targets.classWeight === null ? layout.classes : tf.sum(targets.classWeight);
-  const probabilities = tf.exp(logProbabilities);
-  const smoothingMass = tf.mul(tf.mul(targets.kept, classWeightSum), smoothing); // (ε/C)·Σw on kept samples
-  const rowFactor = tf.add(tf.mul(targets.perSample, 1 - eps), smoothingMass);
-  const otherMass = tf.sum(tf.mul(probabilities, tf.sub(1, targets.oneHot)), 1); // Σ_{c≠y} p_c
-  const atTarget = tf.sub(tf.mul(probabilities, tf.expandDims(smoothingMass, 1)), tf.expandDims(tf.mul(tf.mul(targets.perSample, 1 - eps), otherMass), 1));
-  let gradient: tf.Tensor = tf.where(tf.cast(targets.oneHot, 'bool'), atTarget, tf.mul(probabilities, tf.expandDims(rowFactor, 1)));
+  // (p·((1-ε)w_y + (ε/C)·Σw) - (1-ε)w_y·[c=y] - (ε/C)·w_c)·scale on kept samples, with p = exps/Σ:
+  // a few passes over the logits' size, fewer than tf.losses.softmaxCrossEntropy's forward and backward.
+  const rowScale = keptSampleScale(targets.kept, scale);
+  const rowFactor = tf.add(tf.mul(targets.perSample, 1 - eps), tf.mul(tf.mul(targets.kept, weightSum), smoothing));
+  const targetPull = tf.mul(tf.expandDims(tf.mul(targets.perSample, 1 - eps), 1), rowScale);
+  let gradient: tf.Tensor = tf.sub(tf.mul(exps, tf.div(tf.mul(tf.expandDims(rowFactor, 1), rowScale), sumExps)), tf.mul(oneHotTargets(targets, classes), targetPull));
   if (eps > 0) {
-    const smoothingPull = tf.mul(tf.expandDims(targets.kept, 1), smoothing);
-    gradient = tf.sub(gradient, targets.classWeight === null ? smoothingPull : tf.mul(smoothingPull, targets.classWeight));
+    const classPull = targets.classWeight === null ? tf.fill([1, classes], smoothing) : tf.reshape(tf.mul(targets.classWeight, smoothing), [1, classes]);
+    gradient = tf.sub(gradient, tf.mul(rowScale, classPull));
   }
-  gradient = tf.mul(gradient, keptSampleScale(targets.kept, scale));
   return { value, gradients: [fromClassesLast(gradient, layout, args.logits.shape)] };
 }
 
@@ -324,7 +326,7 @@ function twoClassComposite(
   const samples = layout.outer * layout.inner;
   const [x0, x1] = tf.split(logits, 2, 1);
   // m = x_other - x_y: x0 - x1 when the target is class 1, x1 - x0 otherwise (ignored samples are masked later).
-  const isOne = tf.reshape(tf.slice(targets.oneHot, [0, 1], [samples, 1]), [samples]);
+  const isOne = tf.cast(tf.equal(targets.indices, 1), 'float32');
   const sign = tf.sub(1, tf.mul(isOne, 2));
   const margin = tf.mul(tf.reshape(tf.sub(x1, x0), [samples]), sign);
   const [targetLoss, otherLoss] = softplusPair(margin);
