@@ -42,7 +42,14 @@ const POISON_CASES: PoisonCase[] = [
   {
     name: 'crossEntropy, a class index out of range, a non-integer one and a NaN',
     loss: crossEntropy,
-    input: () => tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0], [1, 1, 1], [-2, 0, 2], [0, 3, 1]]),
+    input: () =>
+      tf.tensor2d([
+        [2, 0, -1],
+        [0.5, 1.5, 0],
+        [1, 1, 1],
+        [-2, 0, 2],
+        [0, 3, 1],
+      ]),
     target: () => tf.tensor1d([0, 3, 2, 1.5, NaN]),
     repaired: () => tf.tensor1d([0, -100, 2, -100, -100]),
     badSamples: [false, true, false, true, true],
@@ -51,7 +58,12 @@ const POISON_CASES: PoisonCase[] = [
   {
     name: 'crossEntropy with label smoothing and weights, an int32 index of -1',
     loss: (x, y, o) => crossEntropy(x, y, { ...o, labelSmoothing: 0.1, weight: [1, 2, 0.5] }),
-    input: () => tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0], [1, 1, 1]]),
+    input: () =>
+      tf.tensor2d([
+        [2, 0, -1],
+        [0.5, 1.5, 0],
+        [1, 1, 1],
+      ]),
     target: () => tf.tensor1d([0, -1, 2], 'int32'),
     repaired: () => tf.tensor1d([0, -100, 2], 'int32'),
     badSamples: [false, true, false],
@@ -61,9 +73,35 @@ const POISON_CASES: PoisonCase[] = [
     name: 'nllLoss, K-dimensional, an index equal to the number of classes',
     loss: nllLoss,
     // [N=2, C=2, d=2]: sample (n, i) owns elements (n, c, i) for c = 0, 1.
-    input: () => tf.tensor3d([[[-0.1, -2], [-2.4, -0.2]], [[-0.7, -1.2], [-0.7, -0.4]]]),
-    target: () => tf.tensor2d([[0, 1], [2, 1]], [2, 2], 'int32'),
-    repaired: () => tf.tensor2d([[0, 1], [-100, 1]], [2, 2], 'int32'),
+    input: () =>
+      tf.tensor3d([
+        [
+          [-0.1, -2],
+          [-2.4, -0.2],
+        ],
+        [
+          [-0.7, -1.2],
+          [-0.7, -0.4],
+        ],
+      ]),
+    target: () =>
+      tf.tensor2d(
+        [
+          [0, 1],
+          [2, 1],
+        ],
+        [2, 2],
+        'int32',
+      ),
+    repaired: () =>
+      tf.tensor2d(
+        [
+          [0, 1],
+          [-100, 1],
+        ],
+        [2, 2],
+        'int32',
+      ),
     badSamples: [false, false, true, false],
     badElements: [false, false, false, false, true, false, true, false],
   },
@@ -99,10 +137,19 @@ describeEachBackend('validation modes', (backend) => {
     });
 
     it('binaryCrossEntropy: probabilities outside [0, 1] and NaN make their elements NaN, with their gradients', () => {
-      const input = tf.tensor2d([[0.9, 1.5, 0.6], [0.05, -0.5, NaN]]);
-      const target = tf.tensor2d([[1, 0, 1], [0.3, 1, 0]]);
+      const input = tf.tensor2d([
+        [0.9, 1.5, 0.6],
+        [0.05, -0.5, NaN],
+      ]);
+      const target = tf.tensor2d([
+        [1, 0, 1],
+        [0.3, 1, 0],
+      ]);
       const bad = [false, true, false, false, true, true];
-      const repairedInput = tf.tensor2d([[0.9, 0.5, 0.6], [0.05, 0.5, 0.5]]);
+      const repairedInput = tf.tensor2d([
+        [0.9, 0.5, 0.6],
+        [0.05, 0.5, 0.5],
+      ]);
       const good = run(binaryCrossEntropy, repairedInput, target, { reduction: 'none' });
       setValidation('device');
       const none = run(binaryCrossEntropy, input, target, { reduction: 'none' });
@@ -121,8 +168,22 @@ describeEachBackend('validation modes', (backend) => {
     });
 
     it('gives valid inputs bitwise the results of sync mode, ignoreIndex and float-held indices included', () => {
-      const input = tf.tensor3d([[[2, 0], [0, -1], [-1, 3]], [[0.5, 1], [1.5, 0], [0, 2]]]); // [N=2, C=3, d=2]
-      const target = tf.tensor2d([[0, 2], [1, -100]]); // float32 holding integers, one ignored
+      const input = tf.tensor3d([
+        [
+          [2, 0],
+          [0, -1],
+          [-1, 3],
+        ],
+        [
+          [0.5, 1],
+          [1.5, 0],
+          [0, 2],
+        ],
+      ]); // [N=2, C=3, d=2]
+      const target = tf.tensor2d([
+        [0, 2],
+        [1, -100],
+      ]); // float32 holding integers, one ignored
       const probabilities = tf.tensor1d([0, 0.25, 1, 0.5]);
       const soft = tf.tensor1d([0.5, 1, 0, 0.3]);
       const calls: Array<() => { value: number[]; gradient: number[] }> = [
@@ -140,7 +201,10 @@ describeEachBackend('validation modes', (backend) => {
 
     it('still throws for shapes, dtypes and options, which need no read-back', () => {
       setValidation('device');
-      const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+      const logits = tf.tensor2d([
+        [2, 0, -1],
+        [0.5, 1.5, 0],
+      ]);
       expectInputError(() => crossEntropy(logits, [0, 1, 2]), "'target'", 'got shape [3]');
       expectInputError(() => crossEntropy(logits, [0, 1], { classAxis: 3 }), "'options.classAxis'");
       expectInputError(() => nllLoss(logits, [0, 1], { reduction: 'avg' as 'mean' }), "'options.reduction'");
@@ -166,7 +230,10 @@ describe("'auto' on a backend whose data lives on a GPU (here a backend named we
   it("resolves to 'device': a bad class index gives NaN, no error, no leak", () => {
     expect(isHostMemoryBackend('webgpu')).toBe(false);
     expect(activeValidation()).toBe('device');
-    const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+    const logits = tf.tensor2d([
+      [2, 0, -1],
+      [0.5, 1.5, 0],
+    ]);
     const target = tf.tensor1d([0, 7], 'int32');
     const result = run(crossEntropy, logits, target, { reduction: 'none' });
     expect(Number.isNaN(result.value[0])).toBe(false);
@@ -176,7 +243,10 @@ describe("'auto' on a backend whose data lives on a GPU (here a backend named we
 
   it("setValidation('sync') brings the error back", () => {
     setValidation('sync');
-    const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+    const logits = tf.tensor2d([
+      [2, 0, -1],
+      [0.5, 1.5, 0],
+    ]);
     expectInputError(() => crossEntropy(logits, [0, 7]), 'got 7 (out of range) at position [1]');
     logits.dispose();
     setValidation('auto');

@@ -4,7 +4,11 @@ import { expectClose, expectInputError } from '../helpers/assertions';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 /** The loss's shape and values, checking that the call leaves no tensor behind. */
-function loss(input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: BinaryCrossEntropyOptions): { shape: number[]; values: number[] } {
+function loss(
+  input: tf.TensorLike | tf.Tensor,
+  target: tf.TensorLike | tf.Tensor,
+  options?: BinaryCrossEntropyOptions,
+): { shape: number[]; values: number[] } {
   return expectNoLeak(() => {
     const result = binaryCrossEntropy(input, target, options);
     const out = { shape: result.shape, values: Array.from(result.dataSync()) };
@@ -111,7 +115,22 @@ describeEachBackend('binaryCrossEntropy', () => {
   });
 
   it('rejects probabilities outside [0, 1], NaN included, naming the value and its position', () => {
-    expectInputError(() => binaryCrossEntropy([[0.5, 0.2], [1.5, 0]], [[0, 1], [1, 0]]), "'input'", '[0, 1]', '1.5 at position [1, 0]');
+    expectInputError(
+      () =>
+        binaryCrossEntropy(
+          [
+            [0.5, 0.2],
+            [1.5, 0],
+          ],
+          [
+            [0, 1],
+            [1, 0],
+          ],
+        ),
+      "'input'",
+      '[0, 1]',
+      '1.5 at position [1, 0]',
+    );
     expectInputError(() => binaryCrossEntropy([0.5, -0.25], [0, 1]), '-0.25 at position [1]');
     expectInputError(() => binaryCrossEntropy([NaN], [0]), 'NaN at position [0]');
   });
@@ -133,6 +152,10 @@ describeEachBackend('binaryCrossEntropy', () => {
     expectInputError(() => binaryCrossEntropy([0.5, 0.5], labels), "'target'", 'float32', 'int32');
     labels.dispose();
     expectInputError(() => binaryCrossEntropy([0.5], [1], { posWeight: [2] } as BinaryCrossEntropyOptions), "'options.posWeight'");
-    expectInputError(() => binaryCrossEntropy([0.5], [1], { reduction: 'avg' } as unknown as BinaryCrossEntropyOptions), "'options.reduction'", 'avg');
+    expectInputError(
+      () => binaryCrossEntropy([0.5], [1], { reduction: 'avg' } as unknown as BinaryCrossEntropyOptions),
+      "'options.reduction'",
+      'avg',
+    );
   });
 });

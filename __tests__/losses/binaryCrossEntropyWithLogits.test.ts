@@ -7,7 +7,11 @@ import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 type Options = BinaryCrossEntropyWithLogitsOptions;
 
 /** The loss's shape and values, checking that the call leaves no tensor behind. */
-function loss(input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: Options): { shape: number[]; values: number[] } {
+function loss(
+  input: tf.TensorLike | tf.Tensor,
+  target: tf.TensorLike | tf.Tensor,
+  options?: Options,
+): { shape: number[]; values: number[] } {
   return expectNoLeak(() => {
     const result = binaryCrossEntropyWithLogits(input, target, options);
     const out = { shape: result.shape, values: Array.from(result.dataSync()) };
@@ -103,11 +107,20 @@ describeEachBackend('binaryCrossEntropyWithLogits', () => {
     const ys = tf.tensor1d(targets);
     const expected = logits.map((z, i) => reference(Math.fround(z), targets[i], 1, posWeight));
     const none = loss(xs, ys, { posWeight, reduction: 'none' });
-    expectClose(none.values, expected.map((r) => r.loss));
+    expectClose(
+      none.values,
+      expected.map((r) => r.loss),
+    );
     const [dx, dt] = gradients(xs, ys, { posWeight, reduction: 'sum' });
     expect([...none.values, ...dx, ...dt].every(Number.isFinite)).toBe(true);
-    expectClose(dx, expected.map((r) => r.dx));
-    expectClose(dt, expected.map((r) => r.dy));
+    expectClose(
+      dx,
+      expected.map((r) => r.dx),
+    );
+    expectClose(
+      dt,
+      expected.map((r) => r.dy),
+    );
     tf.dispose([xs, ys]);
   });
 
@@ -125,10 +138,19 @@ describeEachBackend('binaryCrossEntropyWithLogits', () => {
     const expected = logits.map((z, e) => reference(z, Math.fround(targets[e]), weight[e % 2], posWeight[Math.floor(e / 4) % 3]));
     const none = loss(xs, ys, { weight, posWeight: pw, reduction: 'none' });
     expect(none.shape).toEqual(shape);
-    expectClose(none.values, expected.map((r) => r.loss));
+    expectClose(
+      none.values,
+      expected.map((r) => r.loss),
+    );
     const [dx, dt] = gradients(xs, ys, { weight, posWeight: pw, reduction: 'sum' });
-    expectClose(dx, expected.map((r) => r.dx));
-    expectClose(dt, expected.map((r) => r.dy));
+    expectClose(
+      dx,
+      expected.map((r) => r.dx),
+    );
+    expectClose(
+      dt,
+      expected.map((r) => r.dy),
+    );
     tf.dispose([xs, ys, pw]);
   });
 
@@ -171,7 +193,11 @@ describeEachBackend('binaryCrossEntropyWithLogits', () => {
 
   it('rejects a posWeight or weight that does not broadcast to the input, as PyTorch', () => {
     expectInputError(() => binaryCrossEntropyWithLogits(x, y, { posWeight: [1, 2] }), "'options.posWeight'", '[2, 3]', 'shape [2]');
-    expectInputError(() => binaryCrossEntropyWithLogits([1, 2, 3], [0, 1, 0], { posWeight: [[1, 1, 1]] }), "'options.posWeight'", 'shape [1, 3]');
+    expectInputError(
+      () => binaryCrossEntropyWithLogits([1, 2, 3], [0, 1, 0], { posWeight: [[1, 1, 1]] }),
+      "'options.posWeight'",
+      'shape [1, 3]',
+    );
     expectInputError(() => binaryCrossEntropyWithLogits(x, y, { weight: [1, 2] }), "'options.weight'", 'shape [2]');
   });
 
@@ -180,6 +206,10 @@ describeEachBackend('binaryCrossEntropyWithLogits', () => {
     expectInputError(() => binaryCrossEntropyWithLogits([0.5, 0.5], labels), "'target'", 'float32', 'int32');
     labels.dispose();
     expectInputError(() => binaryCrossEntropyWithLogits([0.5], [1], { labelSmoothing: 0.1 } as Options), "'options.labelSmoothing'");
-    expectInputError(() => binaryCrossEntropyWithLogits([0.5], [1], { reduction: 'avg' } as unknown as Options), "'options.reduction'", 'avg');
+    expectInputError(
+      () => binaryCrossEntropyWithLogits([0.5], [1], { reduction: 'avg' } as unknown as Options),
+      "'options.reduction'",
+      'avg',
+    );
   });
 });

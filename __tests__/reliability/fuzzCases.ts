@@ -50,7 +50,11 @@ const reductionArb = fc.constantFrom<Reduction>('mean', 'sum', 'none');
 /** Log-uniform from 1e-6 to 1e4 (fast-check's doubles crowd near 0 and at the edges; these are spread evenly). */
 const magnitudeArb = fc.integer({ min: -600, max: 400 }).map((e) => Math.fround(10 ** (e / 100)));
 /** In [0, 1] in steps of 1/1000, with 0 and 1 themselves more often. */
-const shareArb = fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 0, max: 1000 }).map((k) => k / 1000));
+const shareArb = fc.oneof(
+  fc.constant(0),
+  fc.constant(1),
+  fc.integer({ min: 0, max: 1000 }).map((k) => k / 1000),
+);
 /** A batch dimension: 0 now and then (PyTorch's empty batch), else 1 to 6. */
 const batchArb = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 24, arbitrary: fc.integer({ min: 1, max: 6 }) });
 const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
@@ -66,7 +70,8 @@ function broadcastShapeArb(shape: number[]): fc.Arbitrary<number[] | null> {
 
 /** crossEntropy and nllLoss: rank 1 to 4, 1 to 64 classes. */
 function classRecipeArb(loss: 'crossEntropy' | 'nllLoss'): fc.Arbitrary<Recipe> {
-  const targets: Recipe['target'][] = loss === 'crossEntropy' ? ['int32', 'float32', 'softmax', 'oneHot', 'unnormalised'] : ['int32', 'float32'];
+  const targets: Recipe['target'][] =
+    loss === 'crossEntropy' ? ['int32', 'float32', 'softmax', 'oneHot', 'unnormalised'] : ['int32', 'float32'];
   return fc
     .record({
       rank: fc.integer({ min: 1, max: 4 }),
@@ -110,13 +115,11 @@ function classRecipeArb(loss: 'crossEntropy' | 'nllLoss'): fc.Arbitrary<Recipe> 
 
 /** The binary losses: rank 1 to 4, any broadcastable weight (and posWeight). */
 function binaryRecipeArb(loss: 'binaryCrossEntropy' | 'binaryCrossEntropyWithLogits'): fc.Arbitrary<Recipe> {
-  const shapeArb = fc
-    .tuple(batchArb, fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 0, maxLength: 3 }))
-    .map(([batch, rest]) => {
-      const shape = [batch, ...rest];
-      while (product(shape) > MAX_ELEMENTS) shape[shape.length - 1] = Math.max(1, Math.floor(shape[shape.length - 1] / 2));
-      return shape;
-    });
+  const shapeArb = fc.tuple(batchArb, fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 0, maxLength: 3 })).map(([batch, rest]) => {
+    const shape = [batch, ...rest];
+    while (product(shape) > MAX_ELEMENTS) shape[shape.length - 1] = Math.max(1, Math.floor(shape[shape.length - 1] / 2));
+    return shape;
+  });
   return shapeArb.chain((shape) =>
     fc.record({
       loss: fc.constant(loss),
@@ -177,10 +180,20 @@ export function expand(recipe: Recipe): CaseData {
 
   let target: CaseData['target'];
   if (recipe.target === 'int32' || recipe.target === 'float32') {
-    const values = Array.from({ length: samples }, () => (random.uniform() < recipe.ignoredShare ? recipe.ignoreIndex : random.integer(classes)));
-    target = { shape: sampleShape, dtype: recipe.target, values: recipe.target === 'int32' ? Int32Array.from(values) : Float32Array.from(values) };
+    const values = Array.from({ length: samples }, () =>
+      random.uniform() < recipe.ignoredShare ? recipe.ignoreIndex : random.integer(classes),
+    );
+    target = {
+      shape: sampleShape,
+      dtype: recipe.target,
+      values: recipe.target === 'int32' ? Int32Array.from(values) : Float32Array.from(values),
+    };
   } else if (recipe.target === 'hard' || recipe.target === 'soft') {
-    target = { shape, dtype: 'float32', values: Float32Array.from({ length: size }, () => (recipe.target === 'hard' ? random.integer(2) : random.uniform())) };
+    target = {
+      shape,
+      dtype: 'float32',
+      values: Float32Array.from({ length: size }, () => (recipe.target === 'hard' ? random.integer(2) : random.uniform())),
+    };
   } else {
     // Class probabilities along the class axis: element (o, c, i) sits at (o·C + c)·inner + i.
     const inner = product(shape.slice(axis + 1));
@@ -200,7 +213,8 @@ export function expand(recipe: Recipe): CaseData {
     target = { shape, dtype: 'float32', values };
   }
 
-  const tensorOf = (s: number[] | null, draw: () => number) => (s === null ? null : { shape: s, values: Float32Array.from({ length: product(s) }, draw) });
+  const tensorOf = (s: number[] | null, draw: () => number) =>
+    s === null ? null : { shape: s, values: Float32Array.from({ length: product(s) }, draw) };
   const weight = tensorOf(recipe.weightShape, () => weightValue(random));
   const posWeight = tensorOf(recipe.posWeightShape, () => 10 ** (random.uniform() * 3 - 1.5));
   const valueShape = recipe.reduction === 'none' ? sampleShape : [];
@@ -261,14 +275,20 @@ export function runLibrary(recipe: Recipe, data: CaseData, upstreamScale = 1): L
   const loss = LOSSES[recipe.loss];
   const input = tf.tensor(data.input.values, data.input.shape, 'float32');
   const target = tf.tensor(data.target.values, data.target.shape, data.target.dtype);
-  const dy = tf.tensor(data.upstream.map((u) => u * upstreamScale), data.valueShape, 'float32');
+  const dy = tf.tensor(
+    data.upstream.map((u) => u * upstreamScale),
+    data.valueShape,
+    'float32',
+  );
   try {
     const withTarget = differentiatesTarget(recipe);
     const f = (x: tf.Tensor, y: tf.Tensor) => loss(x, y, data.options);
-    const { value, grads } = withTarget ? tf.valueAndGrads(f)([input, target], dy) : (() => {
-      const r = tf.valueAndGrad((x: tf.Tensor) => f(x, target))(input, dy);
-      return { value: r.value, grads: [r.grad] };
-    })();
+    const { value, grads } = withTarget
+      ? tf.valueAndGrads(f)([input, target], dy)
+      : (() => {
+          const r = tf.valueAndGrad((x: tf.Tensor) => f(x, target))(input, dy);
+          return { value: r.value, grads: [r.grad] };
+        })();
     const result: LibraryResult = {
       value: value.dataSync() as Float32Array,
       valueShape: value.shape,
@@ -325,7 +345,8 @@ export function errorScales(recipe: Recipe, data: CaseData): ErrorScales {
   if (recipe.loss === 'binaryCrossEntropy' || recipe.loss === 'binaryCrossEntropyWithLogits') {
     const weight = broadcastAt(data.weight);
     const posWeight = broadcastAt(data.posWeight);
-    const factor = (e: number) => Math.abs(none ? data.upstream[e] : data.upstream[0] / (recipe.reduction === 'mean' ? size : 1)) * Math.abs(weight(e));
+    const factor = (e: number) =>
+      Math.abs(none ? data.upstream[e] : data.upstream[0] / (recipe.reduction === 'mean' ? size : 1)) * Math.abs(weight(e));
     const input = new Float64Array(size);
     const target = new Float64Array(size);
     for (let e = 0; e < size; e++) {
@@ -364,7 +385,9 @@ export function errorScales(recipe: Recipe, data: CaseData): ErrorScales {
     const at = (c: number) => (o * classes + c) * inner + (s % inner);
     if (indices && t[s] === recipe.ignoreIndex) continue;
     const smoothed = (c: number) => (indices ? (1 - eps) * (c === t[s] ? 1 : 0) + eps / classes : (1 - eps) * t[at(c)] + eps / classes);
-    const total = indices ? (1 - eps) * w(t[s]) + (eps / classes) * weightSum : Array.from({ length: classes }, (_, c) => w(c) * smoothed(c)).reduce((a, b) => a + b, 0);
+    const total = indices
+      ? (1 - eps) * w(t[s]) + (eps / classes) * weightSum
+      : Array.from({ length: classes }, (_, c) => w(c) * smoothed(c)).reduce((a, b) => a + b, 0);
     // |log-probability terms|: |z_c| and |lse| <= max|z| + log C.
     let largest = 0;
     for (let c = 0; c < classes; c++) largest = Math.max(largest, Math.abs(x[at(c)]));
@@ -392,14 +415,21 @@ export const UNDERFLOW = 2 ** -100;
  * (float64, the reference), as a message; null when all are. Within tolerance: equal, both NaN, or
  * `|a - e| <= rtol·max(|e|, scale) + UNDERFLOW`.
  */
-export function firstMismatch(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, scale: ArrayLike<number> | null, rtol: number): string | null {
+export function firstMismatch(
+  name: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  scale: ArrayLike<number> | null,
+  rtol: number,
+): string | null {
   if (actual.length !== expected.length) return `${name}: ${actual.length} values, the reference has ${expected.length}`;
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i];
     const e = expected[i];
     if (Object.is(a, e) || a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
     const allowed = rtol * Math.max(Math.abs(e), scale === null ? 0 : scale[i]) + UNDERFLOW;
-    if (!(Math.abs(a - e) <= allowed)) return `${name}[${i}]: library ${a}, reference ${e}, |difference| ${Math.abs(a - e)} > allowed ${allowed}`;
+    if (!(Math.abs(a - e) <= allowed))
+      return `${name}[${i}]: library ${a}, reference ${e}, |difference| ${Math.abs(a - e)} > allowed ${allowed}`;
   }
   return null;
 }

@@ -49,7 +49,20 @@ const CASES: TorchCase[] = [
     options: { reduction: 'none' },
     torch: {
       value: [nan, 0.40760594606399536, nan, 1.31326162815094],
-      dx: [nan, nan, nan, 0.09003058075904846, 0.24472849071025848, -0.334758996963501, nan, nan, nan, 0, -0.7310585975646973, 0.7310585975646973],
+      dx: [
+        nan,
+        nan,
+        nan,
+        0.09003058075904846,
+        0.24472849071025848,
+        -0.334758996963501,
+        nan,
+        nan,
+        nan,
+        0,
+        -0.7310585975646973,
+        0.7310585975646973,
+      ],
     },
   },
   {
@@ -61,7 +74,20 @@ const CASES: TorchCase[] = [
     options: {},
     torch: {
       value: [nan],
-      dx: [nan, nan, nan, 0.022507645189762115, 0.06118212267756462, -0.08368974924087524, nan, nan, nan, 0, -0.18276464939117432, 0.18276464939117432],
+      dx: [
+        nan,
+        nan,
+        nan,
+        0.022507645189762115,
+        0.06118212267756462,
+        -0.08368974924087524,
+        nan,
+        nan,
+        nan,
+        0,
+        -0.18276464939117432,
+        0.18276464939117432,
+      ],
     },
   },
   {
@@ -73,7 +99,20 @@ const CASES: TorchCase[] = [
     options: { reduction: 'none', labelSmoothing: 0.2 },
     torch: {
       value: [nan, 0.6076059341430664, nan, inf],
-      dx: [nan, nan, nan, 0.023363910615444183, 0.1780618131160736, -0.2014256715774536, nan, nan, nan, -0.06666667014360428, -0.5977252721786499, 0.6643919348716736],
+      dx: [
+        nan,
+        nan,
+        nan,
+        0.023363910615444183,
+        0.1780618131160736,
+        -0.2014256715774536,
+        nan,
+        nan,
+        nan,
+        -0.06666667014360428,
+        -0.5977252721786499,
+        0.6643919348716736,
+      ],
     },
   },
   {
@@ -164,7 +203,10 @@ const CASES: TorchCase[] = [
     options: { weight: [-0.5, 1, 2] },
     torch: {
       value: [-0.06789426505565643],
-      dx: [0.18199388682842255, -0.048945698887109756, -0.13304820656776428, 0.0847766324877739, -0.1695532351732254, 0.0847766324877739, 0.14023230969905853, 0.03129005804657936, -0.1715223789215088],
+      dx: [
+        0.18199388682842255, -0.048945698887109756, -0.13304820656776428, 0.0847766324877739, -0.1695532351732254, 0.0847766324877739,
+        0.14023230969905853, 0.03129005804657936, -0.1715223789215088,
+      ],
     },
   },
   {
@@ -239,7 +281,9 @@ const CASES: TorchCase[] = [
 function expectLikeTorch(actual: ArrayLike<number>, expected: readonly number[]): void {
   expect(actual.length).toBe(expected.length);
   const finiteIndices = expected.flatMap((e, i) => (Number.isFinite(e) ? [i] : []));
-  const misplacedFinite = expected.flatMap((e, i) => (!Number.isFinite(e) && Number.isFinite(actual[i]) ? [{ i, actual: actual[i], torch: e }] : []));
+  const misplacedFinite = expected.flatMap((e, i) =>
+    !Number.isFinite(e) && Number.isFinite(actual[i]) ? [{ i, actual: actual[i], torch: e }] : [],
+  );
   expect(misplacedFinite).toEqual([]);
   expectClose(
     finiteIndices.map((i) => actual[i]),
@@ -274,10 +318,22 @@ describeEachBackend('inputs PyTorch accepts: non-finite numbers, negative weight
     // the same for label_smoothing=0.1, nll_loss of [0, 3, 4], cross_entropy with [0, 3] probabilities, BCE with logits of [0].
     const empties: Array<[string, () => [tf.Tensor, tf.Tensor], Loss, object, number[]]> = [
       ['crossEntropy [2, 3, 0] (no positions)', () => [tf.zeros([2, 3, 0]), tf.zeros([2, 0], 'int32')], crossEntropy, {}, [2, 0]],
-      ['crossEntropy [2, 3, 0] with label smoothing', () => [tf.zeros([2, 3, 0]), tf.zeros([2, 0], 'int32')], crossEntropy, { labelSmoothing: 0.1 }, [2, 0]],
+      [
+        'crossEntropy [2, 3, 0] with label smoothing',
+        () => [tf.zeros([2, 3, 0]), tf.zeros([2, 0], 'int32')],
+        crossEntropy,
+        { labelSmoothing: 0.1 },
+        [2, 0],
+      ],
       ['crossEntropy [0, 3] with class probabilities', () => [tf.zeros([0, 3]), tf.zeros([0, 3])], crossEntropy, {}, [0]],
       ['nllLoss [0, 3, 4]', () => [tf.zeros([0, 3, 4]), tf.zeros([0, 4], 'int32')], nllLoss, { weight: [1, 2, 3] }, [0, 4]],
-      ['binaryCrossEntropyWithLogits [0] with posWeight', () => [tf.zeros([0]), tf.zeros([0])], binaryCrossEntropyWithLogits, { posWeight: [2] }, [0]],
+      [
+        'binaryCrossEntropyWithLogits [0] with posWeight',
+        () => [tf.zeros([0]), tf.zeros([0])],
+        binaryCrossEntropyWithLogits,
+        { posWeight: [2] },
+        [0],
+      ],
       ['binaryCrossEntropy [0, 2]', () => [tf.zeros([0, 2]), tf.zeros([0, 2])], binaryCrossEntropy, { weight: [1, 2] }, [0, 2]],
     ];
     it.each(empties)('%s', (_, make, loss, options, noneShape) => {

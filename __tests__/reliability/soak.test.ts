@@ -14,7 +14,14 @@ const WARM_UP = 30;
 
 describeEachBackend('soak: training through classificationLoss', (backend) => {
   it(`keeps numTensors and numBytes flat over ${STEPS} steps`, () => {
-    const features = tf.tensor2d([[0.5, -1, 2, 0.1], [1.5, 0.3, -0.7, 1], [-2, 0.4, 0.9, -0.3], [0.2, 2, -1.2, 0.8], [1, 1, 1, -1], [-0.5, -0.5, 0.25, 2]]);
+    const features = tf.tensor2d([
+      [0.5, -1, 2, 0.1],
+      [1.5, 0.3, -0.7, 1],
+      [-2, 0.4, 0.9, -0.3],
+      [0.2, 2, -1.2, 0.8],
+      [1, 1, 1, -1],
+      [-0.5, -0.5, 0.25, 2],
+    ]);
     const classes = tf.tensor1d([0, 2, 1, 1, 0, 2], 'int32');
     const binary = tf.tensor1d([1, 0, 0, 1, 1, 0]);
     const multiclassWeights = tf.variable(tf.zeros([4, 3]));
@@ -26,8 +33,14 @@ describeEachBackend('soak: training through classificationLoss', (backend) => {
     const step = (k: number): number => {
       const cost =
         k % 3 === 0
-          ? multiclassOptimizer.minimize(() => classificationLoss(tf.add(tf.matMul(features, multiclassWeights), bias), classes, { labelSmoothing: 0.1 }) as tf.Scalar, true)
-          : binaryOptimizer.minimize(() => classificationLoss(tf.sum(tf.mul(features, binaryWeights), 1), binary, { binaryAsTwoClass: k % 3 === 2 }) as tf.Scalar, true);
+          ? multiclassOptimizer.minimize(
+              () => classificationLoss(tf.add(tf.matMul(features, multiclassWeights), bias), classes, { labelSmoothing: 0.1 }) as tf.Scalar,
+              true,
+            )
+          : binaryOptimizer.minimize(
+              () => classificationLoss(tf.sum(tf.mul(features, binaryWeights), 1), binary, { binaryAsTwoClass: k % 3 === 2 }) as tf.Scalar,
+              true,
+            );
       const value = cost === null ? NaN : cost.dataSync()[0];
       cost?.dispose();
       return value;
@@ -42,7 +55,9 @@ describeEachBackend('soak: training through classificationLoss', (backend) => {
       if ((k + 1) % 1000 === 0) samples.push({ step: k + 1, numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes });
     }
     const seconds = (Date.now() - began) / 1000;
-    console.log(`soak [${backend}]: ${STEPS - WARM_UP} steps in ${seconds.toFixed(1)} s; numTensors ${start.numTensors}, numBytes ${start.numBytes} throughout`);
+    console.log(
+      `soak [${backend}]: ${STEPS - WARM_UP} steps in ${seconds.toFixed(1)} s; numTensors ${start.numTensors}, numBytes ${start.numBytes} throughout`,
+    );
     expect(samples.every((s) => s.numTensors === start.numTensors && s.numBytes === start.numBytes)).toBe(true);
     expect(samples).toHaveLength(Math.floor(STEPS / 1000) - Math.floor(WARM_UP / 1000));
     // The model trained: every loss finite, and the last 3-class loss below the first.

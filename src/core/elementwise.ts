@@ -9,7 +9,12 @@ import { sameShape } from './validate';
  */
 export function checkSameShape(input: tf.Tensor, target: tf.Tensor, functionName: string): void {
   if (!sameShape(input.shape, target.shape)) {
-    throw new LossInputError(functionName, 'target', `of the input's shape ${formatShape(input.shape)} (never broadcast, as in PyTorch)`, `shape ${formatShape(target.shape)}`);
+    throw new LossInputError(
+      functionName,
+      'target',
+      `of the input's shape ${formatShape(input.shape)} (never broadcast, as in PyTorch)`,
+      `shape ${formatShape(target.shape)}`,
+    );
   }
 }
 
@@ -22,7 +27,12 @@ export function readBroadcastWeight(weight: unknown, shape: readonly number[], f
   const w = toFloatTensor(weight, functionName, argument);
   const offset = shape.length - w.rank;
   if (offset < 0 || w.shape.some((d, axis) => d !== 1 && d !== shape[offset + axis])) {
-    throw new LossInputError(functionName, argument, `a tensor that broadcasts to the input shape ${formatShape(shape)}`, `shape ${formatShape(w.shape)}`);
+    throw new LossInputError(
+      functionName,
+      argument,
+      `a tensor that broadcasts to the input shape ${formatShape(shape)}`,
+      `shape ${formatShape(w.shape)}`,
+    );
   }
   const values = readValues(w) as Float32Array;
   const size = shape.reduce((a, b) => a * b, 1);

@@ -24,11 +24,19 @@ export function classLayout(shape: readonly number[], classAxis: number, functio
   const axis = rank === 1 ? 0 : classAxis < 0 ? rank + classAxis : classAxis;
   const unbatchedMismatch = rank === 1 && !(classAxis >= -1 && classAxis <= 1);
   if (!Number.isInteger(classAxis) || axis < 0 || axis >= rank || unbatchedMismatch) {
-    const expected = rank === 1 ? `-1, 0 or 1 for an unbatched input [C] of shape ${formatShape(shape)}` : `an axis of the input of shape ${formatShape(shape)} (from ${-rank} to ${rank - 1})`;
+    const expected =
+      rank === 1
+        ? `-1, 0 or 1 for an unbatched input [C] of shape ${formatShape(shape)}`
+        : `an axis of the input of shape ${formatShape(shape)} (from ${-rank} to ${rank - 1})`;
     throw new LossInputError(functionName, 'options.classAxis', expected, String(classAxis));
   }
   if (shape[axis] === 0) {
-    throw new LossInputError(functionName, 'input', `a tensor with at least one class along its class axis (axis ${axis})`, `shape ${formatShape(shape)}`);
+    throw new LossInputError(
+      functionName,
+      'input',
+      `a tensor with at least one class along its class axis (axis ${axis})`,
+      `shape ${formatShape(shape)}`,
+    );
   }
   const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
   return {

@@ -9,7 +9,12 @@ const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 export function checkReduction(value: unknown, functionName: string): Reduction {
   if (value === undefined) return 'mean';
   if (typeof value === 'string' && (REDUCTIONS as readonly string[]).includes(value)) return value as Reduction;
-  throw new LossInputError(functionName, 'options.reduction', `one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}`, describeOption(value));
+  throw new LossInputError(
+    functionName,
+    'options.reduction',
+    `one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}`,
+    describeOption(value),
+  );
 }
 
 /** An integer option such as `ignoreIndex`. */
@@ -22,7 +27,14 @@ export function checkInteger(value: unknown, defaultValue: number, functionName:
 }
 
 /** A number option in `[low, high]`, such as `labelSmoothing`. */
-export function checkInRange(value: unknown, defaultValue: number, low: number, high: number, functionName: string, argument: string): number {
+export function checkInRange(
+  value: unknown,
+  defaultValue: number,
+  low: number,
+  high: number,
+  functionName: string,
+  argument: string,
+): number {
   if (value === undefined) return defaultValue;
   if (typeof value !== 'number' || !(value >= low && value <= high)) {
     throw new LossInputError(functionName, argument, `a number in [${low}, ${high}]`, describeOption(value));

@@ -43,8 +43,10 @@ function nestedArrayProblem(x: unknown[]): string | null {
   const visit = (v: unknown, position: number[]): string | null => {
     const depth = position.length;
     if (depth === shape.length) return typeof v === 'number' ? null : `${describeValue(v)} at position ${formatShape(position)}`;
-    if (!(Array.isArray(v) || isNumberArray(v))) return `${describeValue(v)} at position ${formatShape(position)}, where an array of length ${shape[depth]} belongs`;
-    if (v.length !== shape[depth]) return `a row of length ${v.length} at position ${formatShape(position)}, where the first row has length ${shape[depth]}`;
+    if (!(Array.isArray(v) || isNumberArray(v)))
+      return `${describeValue(v)} at position ${formatShape(position)}, where an array of length ${shape[depth]} belongs`;
+    if (v.length !== shape[depth])
+      return `a row of length ${v.length} at position ${formatShape(position)}, where the first row has length ${shape[depth]}`;
     if (isNumberArray(v) && depth === shape.length - 1) return null;
     for (let k = 0; k < v.length; k++) {
       const problem = visit(v[k], [...position, k]);
@@ -80,7 +82,12 @@ export function toTensor(x: unknown, functionName: string, argument: string): tf
 export function toFloatTensor(x: unknown, functionName: string, argument: string): tf.Tensor {
   const t = toTensor(x, functionName, argument);
   if (t.dtype !== 'float32') {
-    throw new LossInputError(functionName, argument, 'a float32 tensor (convert with .toFloat())', `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`);
+    throw new LossInputError(
+      functionName,
+      argument,
+      'a float32 tensor (convert with .toFloat())',
+      `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`,
+    );
   }
   return t;
 }
@@ -89,7 +96,12 @@ export function toFloatTensor(x: unknown, functionName: string, argument: string
 export function toNumericTensor(x: unknown, functionName: string, argument: string): tf.Tensor {
   const t = toTensor(x, functionName, argument);
   if (t.dtype !== 'float32' && t.dtype !== 'int32') {
-    throw new LossInputError(functionName, argument, 'an int32 or float32 tensor', `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`);
+    throw new LossInputError(
+      functionName,
+      argument,
+      'an int32 or float32 tensor',
+      `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`,
+    );
   }
   return t;
 }

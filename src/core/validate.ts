@@ -8,7 +8,12 @@ import { activeValidation } from './validation';
 export function readClassWeight(weight: unknown, classes: number, functionName: string): Float32Array {
   const w = toFloatTensor(weight, functionName, 'options.weight');
   if (w.rank !== 1 || w.shape[0] !== classes) {
-    throw new LossInputError(functionName, 'options.weight', `a tensor of shape [${classes}] (one weight per class)`, `shape ${formatShape(w.shape)}`);
+    throw new LossInputError(
+      functionName,
+      'options.weight',
+      `a tensor of shape [${classes}] (one weight per class)`,
+      `shape ${formatShape(w.shape)}`,
+    );
   }
   return readValues(w) as Float32Array;
 }
@@ -17,13 +22,24 @@ export function readClassWeight(weight: unknown, classes: number, functionName: 
  * Checks class indices on the host: each an integer in `[0, classes)` or `ignoreIndex`. tfjs-layers
  * passes labels as float32, so a float index is accepted when it holds an integer.
  */
-export function checkClassIndices(target: tf.Tensor, values: Float32Array | Int32Array, classes: number, ignoreIndex: number, functionName: string): void {
+export function checkClassIndices(
+  target: tf.Tensor,
+  values: Float32Array | Int32Array,
+  classes: number,
+  ignoreIndex: number,
+  functionName: string,
+): void {
   for (let k = 0; k < values.length; k++) {
     const y = values[k];
     if (y === ignoreIndex) continue;
     if (!(y >= 0 && y < classes && Number.isInteger(y))) {
       const what = Number.isInteger(y) ? 'out of range' : 'not an integer';
-      throw new LossInputError(functionName, 'target', `class indices in [0, ${classes}) or ignoreIndex ${ignoreIndex}`, `${y} (${what}) at position ${formatPosition(k, target.shape)}`);
+      throw new LossInputError(
+        functionName,
+        'target',
+        `class indices in [0, ${classes}) or ignoreIndex ${ignoreIndex}`,
+        `${y} (${what}) at position ${formatPosition(k, target.shape)}`,
+      );
     }
   }
 }
@@ -33,7 +49,12 @@ export function checkProbabilities(probabilities: tf.Tensor, values: Float32Arra
   for (let e = 0; e < values.length; e++) {
     const x = values[e];
     if (!(x >= 0 && x <= 1)) {
-      throw new LossInputError(functionName, 'input', 'probabilities in [0, 1]', `${x} at position ${formatPosition(e, probabilities.shape)}`);
+      throw new LossInputError(
+        functionName,
+        'input',
+        'probabilities in [0, 1]',
+        `${x} at position ${formatPosition(e, probabilities.shape)}`,
+      );
     }
   }
 }
