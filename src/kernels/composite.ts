@@ -64,17 +64,29 @@ export function logSoftmaxLastAxis(logits: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * `[softplus(x), softplus(-x)]`, sharing `log1p(exp(-|x|))`, to a few float32 ulps on every backend.
- * Not tf.softplus: it returns `exp(x)` below x = -13.9 (7 ulps off near there) and, on webgl,
- * `log(exp(x) + 1)` above (relative error 1e-3 at x = -10). And not tf.log1p, which is `log(1 + u)` on
- * wasm and webgl: Goldberg's `log(v)·u/(v - 1)` with `v = 1 + u` corrects the rounding of `1 + u`.
+ * `log1p(exp(-|x|))` to a few float32 ulps on every backend: tf.log1p is `log(1 + u)` on wasm and webgl,
+ * so Goldberg's `log(v)·u/(v - 1)` with `v = 1 + u` corrects the rounding of `1 + u`.
  */
-export function softplusPair(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+function log1pExpNegAbs(x: tf.Tensor): tf.Tensor {
   const u = tf.exp(tf.neg(tf.abs(x)));
   const v = tf.add(u, 1);
   const vMinus1 = tf.sub(v, 1);
-  const log1pU = tf.where(tf.equal(vMinus1, 0), u, tf.mul(tf.log(v), tf.div(u, vMinus1)));
-  return [tf.add(tf.relu(x), log1pU), tf.add(tf.relu(tf.neg(x)), log1pU)];
+  return tf.where(tf.equal(vMinus1, 0), u, tf.mul(tf.log(v), tf.div(u, vMinus1)));
+}
+
+/**
+ * `softplus(x) = max(x, 0) + log1p(exp(-|x|))` to a few float32 ulps on every backend. Not
+ * tf.softplus: it returns `exp(x)` below x = -13.9 (7 ulps off near there) and, on webgl,
+ * `log(exp(x) + 1)` above (relative error 1e-3 at x = -10).
+ */
+export function softplus(x: tf.Tensor): tf.Tensor {
+  return tf.add(tf.relu(x), log1pExpNegAbs(x));
+}
+
+/** `[softplus(x), softplus(-x)]`, sharing `log1p(exp(-|x|))`. */
+export function softplusPair(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const shared = log1pExpNegAbs(x);
+  return [tf.add(tf.relu(x), shared), tf.add(tf.relu(tf.neg(x)), shared)];
 }
 
 /**
@@ -99,11 +111,12 @@ export function reductionScale(reduction: Reduction, denominator: tf.Tensor | nu
 
 /**
  * `scale` for each kept sample and 0 for each ignored one, as `[samples, 1]`: the factor of a gradient
- * row. (A product `kept·scale` would give NaN rows for ignored samples when the scale is NaN; PyTorch
- * gives them 0.)
+ * row. (A product `kept·scale` would give NaN rows for ignored samples when the scale of 'mean' is NaN;
+ * PyTorch gives them 0.) For 'sum' and 'none' the scale is 1 and this is `kept`.
  */
-export function keptSampleScale(kept: tf.Tensor1D, scale: tf.Scalar): tf.Tensor2D {
-  return tf.expandDims(tf.where(tf.cast(kept, 'bool'), tf.mul(tf.onesLike(kept), scale), tf.zerosLike(kept)), 1) as tf.Tensor2D;
+export function keptSampleScale(kept: tf.Tensor1D, scale: tf.Scalar, reduction: Reduction): tf.Tensor2D {
+  const rows = tf.expandDims(kept, 1) as tf.Tensor2D;
+  return reduction === 'mean' ? (tf.where(tf.cast(rows, 'bool'), scale, tf.scalar(0)) as tf.Tensor as tf.Tensor2D) : rows;
 }
 
 /** Reduces per-sample losses: reshaped to `sampleShape` for 'none', their sum times `scale` otherwise. */
