@@ -72,7 +72,8 @@ export function negativeLogLikelihoodComposite(
   // -w[y]·scale at the target of each kept sample, exactly 0 elsewhere (a product with the one-hot
   // would give -0, and NaN where the scale is NaN).
   const atTarget = tf.mul(tf.expandDims(targets.perSample, 1), tf.neg(keptSampleScale(targets.kept, scale, reduction)));
-  const isTarget = tf.logicalAnd(tf.cast(oneHotTargets(targets, layout.classes), 'bool'), tf.cast(tf.expandDims(targets.kept, 1), 'bool'));
-  const gradient = tf.where(isTarget, atTarget, tf.scalar(0)); // broadcast to [samples, classes]
+  const oneHot = oneHotTargets(targets, layout.classes);
+  const isTarget = tf.logicalAnd(tf.cast(oneHot, 'bool'), tf.cast(tf.expandDims(targets.kept, 1), 'bool'));
+  const gradient = tf.where(isTarget, tf.mul(tf.onesLike(oneHot), atTarget), tf.zerosLike(oneHot));
   return { value, gradients: [fromClassesLast(gradient, layout, args.logProbabilities.shape)] };
 }
