@@ -64,14 +64,15 @@ export function logSoftmaxLastAxis(logits: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * `log1p(exp(-|x|))` to a few float32 ulps on every backend: tf.log1p is `log(1 + u)` on wasm and webgl,
- * so Goldberg's `log(v)·u/(v - 1)` with `v = 1 + u` corrects the rounding of `1 + u`.
+ * `log1p(exp(-|x|))` to a few float32 ulps on every backend. tf.log1p is `log(1 + u)` on wasm and
+ * webgl; here `v = 1 + u` is rounded with error `δ = (v - 1) - u` (exact in float32), and
+ * `log1p(u) = log(v) - δ/v` to second order in δ (< 2^-24): exactly `u` when `v` rounds to 1.
  */
 function log1pExpNegAbs(x: tf.Tensor): tf.Tensor {
   const u = tf.exp(tf.neg(tf.abs(x)));
   const v = tf.add(u, 1);
-  const vMinus1 = tf.sub(v, 1);
-  return tf.where(tf.equal(vMinus1, 0), u, tf.mul(tf.log(v), tf.div(u, vMinus1)));
+  const roundingError = tf.sub(tf.sub(v, 1), u);
+  return tf.sub(tf.log(v), tf.div(roundingError, v));
 }
 
 /**
