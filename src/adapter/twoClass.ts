@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { formatShape, TensorInput, toFloatTensor } from '../core/tensors';
+import { twoClassLogits } from '../kernels/twoClassLogits';
 
 /**
  * The number of samples of a binary head, `[N]` or `[N, 1]`, or a LossInputError naming `argument`.
@@ -33,9 +34,7 @@ export function binaryToTwoClassLogits(logits: TensorInput): tf.Tensor2D {
   const fn = 'binaryToTwoClassLogits';
   return tf.tidy(() => {
     const z = toFloatTensor(logits, fn, 'logits');
-    const n = binarySampleCount(z, fn, 'logits');
-    const column = tf.reshape(z, [n, 1]);
-    return tf.concat([tf.zerosLike(column), column], 1) as tf.Tensor2D;
+    return twoClassLogits(z, binarySampleCount(z, fn, 'logits'));
   });
 }
 

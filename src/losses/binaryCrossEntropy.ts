@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape, readBroadcastWeight } from '../core/elementwise';
 import { elementwiseLayout } from '../core/layout';
 import { checkOptionNames, checkReduction, Reduction } from '../core/options';
-import { readValues, TensorInput, toFloatTensor } from '../core/tensors';
+import { TensorInput, toFloatTensor } from '../core/tensors';
 import { poisonInvalid, screenProbabilities } from '../core/validate';
-import { binaryCrossEntropyFromProbabilities } from '../kernels/binaryCrossEntropy';
+import { binaryCrossEntropyFromProbabilities, binaryCrossEntropyFromProbabilitiesComposite } from '../kernels/binaryCrossEntropy';
 import { fusedLoss } from '../kernels/fusedLoss';
 
 export interface BinaryCrossEntropyOptions {
@@ -51,10 +51,12 @@ export function binaryCrossEntropy(input: TensorInput, target: TensorInput, opti
     checkSameShape(probabilities, targets, fn);
     const weight = options.weight === undefined ? null : readBroadcastWeight(options.weight, probabilities.shape, fn, 'options.weight');
     const { valid } = screenProbabilities(probabilities, fn);
-    const values = readValues(probabilities) as Float32Array;
-    const args = { input: values, target: readValues(targets) as Float32Array, weight, reduction, shape: probabilities.shape };
-    const loss = fusedLoss([probabilities, targets], elementwiseLayout(values.length), (withGradients) =>
-      binaryCrossEntropyFromProbabilities(args, withGradients),
+    const common = { weight, reduction, shape: probabilities.shape };
+    const loss = fusedLoss(
+      [probabilities, targets],
+      elementwiseLayout(probabilities.size),
+      (withGradients, [x, y]) => binaryCrossEntropyFromProbabilities({ ...common, input: x, target: y }, withGradients),
+      (withGradients, [x, y]) => binaryCrossEntropyFromProbabilitiesComposite({ ...common, input: x, target: y }, withGradients),
     );
     return poisonInvalid(loss, valid, reduction);
   });

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape, readBroadcastWeight } from '../core/elementwise';
 import { elementwiseLayout } from '../core/layout';
 import { checkOptionNames, checkReduction, Reduction } from '../core/options';
-import { readValues, TensorInput, toFloatTensor } from '../core/tensors';
-import { binaryCrossEntropyFromLogits } from '../kernels/binaryCrossEntropy';
+import { TensorInput, toFloatTensor } from '../core/tensors';
+import { binaryCrossEntropyFromLogits, binaryCrossEntropyFromLogitsComposite } from '../kernels/binaryCrossEntropy';
 import { fusedLoss } from '../kernels/fusedLoss';
 
 export interface BinaryCrossEntropyWithLogitsOptions {
@@ -57,8 +57,12 @@ export function binaryCrossEntropyWithLogits(input: TensorInput, target: TensorI
     checkSameShape(logits, targets, fn);
     const weight = options.weight === undefined ? null : readBroadcastWeight(options.weight, logits.shape, fn, 'options.weight');
     const posWeight = options.posWeight === undefined ? null : readBroadcastWeight(options.posWeight, logits.shape, fn, 'options.posWeight');
-    const values = readValues(logits) as Float32Array;
-    const args = { input: values, target: readValues(targets) as Float32Array, weight, posWeight, reduction, shape: logits.shape };
-    return fusedLoss([logits, targets], elementwiseLayout(values.length), (withGradients) => binaryCrossEntropyFromLogits(args, withGradients));
+    const common = { weight, posWeight, reduction, shape: logits.shape };
+    return fusedLoss(
+      [logits, targets],
+      elementwiseLayout(logits.size),
+      (withGradients, [x, y]) => binaryCrossEntropyFromLogits({ ...common, input: x, target: y }, withGradients),
+      (withGradients, [x, y]) => binaryCrossEntropyFromLogitsComposite({ ...common, input: x, target: y }, withGradients),
+    );
   });
 }

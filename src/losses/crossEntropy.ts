@@ -5,7 +5,12 @@ import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction
 import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
 import { poisonInvalid, readClassWeight, sameShape, screenClassIndices, withoutAxis } from '../core/validate';
 import { fusedLoss } from '../kernels/fusedLoss';
-import { softmaxCrossEntropyWithIndices, softmaxCrossEntropyWithProbabilities } from '../kernels/softmaxCrossEntropy';
+import {
+  softmaxCrossEntropyWithIndices,
+  softmaxCrossEntropyWithIndicesComposite,
+  softmaxCrossEntropyWithProbabilities,
+  softmaxCrossEntropyWithProbabilitiesComposite,
+} from '../kernels/softmaxCrossEntropy';
 
 export interface CrossEntropyOptions {
   /** A weight per class, shape `[C]`. */
@@ -61,13 +66,17 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
     const labels = toNumericTensor(target, fn, 'target');
     const weight = options.weight === undefined ? null : readClassWeight(options.weight, layout.classes, fn);
     const sampleShape = withoutAxis(logits.shape, axis);
-    const common = { logits: readValues(logits) as Float32Array, layout, weight, labelSmoothing, reduction, sampleShape };
+    const common = { layout, weight, labelSmoothing, reduction, sampleShape };
     if (sameShape(labels.shape, logits.shape) && !(labels.dtype === 'int32')) {
       if (ignoreIndex >= 0) {
         throw new LossInputError(fn, 'options.ignoreIndex', 'negative (ignoreIndex is not supported with class-probability targets)', String(ignoreIndex));
       }
-      const probabilities = readValues(labels) as Float32Array;
-      return fusedLoss([logits, labels], layout, (withGradients) => softmaxCrossEntropyWithProbabilities({ ...common, target: probabilities }, withGradients));
+      return fusedLoss(
+        [logits, labels],
+        layout,
+        (withGradients, [values, probabilities]) => softmaxCrossEntropyWithProbabilities({ ...common, logits: values, target: probabilities }, withGradients),
+        (withGradients, [x, t]) => softmaxCrossEntropyWithProbabilitiesComposite({ ...common, logits: x, target: t }, withGradients),
+      );
     }
     if (!sameShape(labels.shape, sampleShape)) {
       throw new LossInputError(
@@ -78,8 +87,14 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
       );
     }
     const screened = screenClassIndices(labels, layout.classes, ignoreIndex, fn);
-    const indices = readValues(screened.tensor);
-    const loss = fusedLoss([logits], layout, (withGradients) => softmaxCrossEntropyWithIndices({ ...common, target: indices, ignoreIndex }, withGradients));
+    // Read on the fused path only (a device backend's composite path never reads them back), once.
+    let indices: Float32Array | Int32Array | undefined;
+    const loss = fusedLoss(
+      [logits],
+      layout,
+      (withGradients, [values]) => softmaxCrossEntropyWithIndices({ ...common, logits: values, target: (indices ??= readValues(screened.tensor)), ignoreIndex }, withGradients),
+      (withGradients, [x]) => softmaxCrossEntropyWithIndicesComposite({ ...common, logits: x, target: screened.tensor, ignoreIndex }, withGradients),
+    );
     return poisonInvalid(loss, screened.valid, reduction);
   });
 }

@@ -5,7 +5,7 @@ import { checkInteger, checkOptionNames, checkReduction, Reduction } from '../co
 import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
 import { poisonInvalid, readClassWeight, sameShape, screenClassIndices, withoutAxis } from '../core/validate';
 import { fusedLoss } from '../kernels/fusedLoss';
-import { negativeLogLikelihood } from '../kernels/negativeLogLikelihood';
+import { negativeLogLikelihood, negativeLogLikelihoodComposite } from '../kernels/negativeLogLikelihood';
 
 export interface NllLossOptions {
   /** A weight per class, shape `[C]`. */
@@ -53,10 +53,14 @@ export function nllLoss(input: TensorInput, target: TensorInput, options: NllLos
     }
     const weight = options.weight === undefined ? null : readClassWeight(options.weight, layout.classes, fn);
     const screened = screenClassIndices(labels, layout.classes, ignoreIndex, fn);
-    const indices = readValues(screened.tensor);
-    const values = readValues(logProbabilities) as Float32Array;
-    const loss = fusedLoss([logProbabilities], layout, (withGradients) =>
-      negativeLogLikelihood({ logProbabilities: values, layout, target: indices, weight, ignoreIndex, reduction, sampleShape }, withGradients),
+    const common = { layout, weight, ignoreIndex, reduction, sampleShape };
+    // Read on the fused path only (a device backend's composite path never reads them back), once.
+    let indices: Float32Array | Int32Array | undefined;
+    const loss = fusedLoss(
+      [logProbabilities],
+      layout,
+      (withGradients, [values]) => negativeLogLikelihood({ ...common, logProbabilities: values, target: (indices ??= readValues(screened.tensor)) }, withGradients),
+      (withGradients, [x]) => negativeLogLikelihoodComposite({ ...common, logProbabilities: x, target: screened.tensor }, withGradients),
     );
     return poisonInvalid(loss, screened.valid, reduction);
   });
