@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { LossInputError } from '../../src/core/errors';
+import { expectNoLeak } from './backends';
 
 /**
  * Each value within `atol + rtol·|expected|` of its expectation (equal when infinite, both NaN when
@@ -56,4 +57,31 @@ export function expectMemoryUnchanged<T>(fn: () => T): T {
   const after = tf.memory();
   expect({ numTensors: after.numTensors, numBytes: after.numBytes }).toEqual({ numTensors: before.numTensors, numBytes: before.numBytes });
   return result;
+}
+
+type LossUnderTest<Options> = (input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: Options) => tf.Tensor;
+
+/** A loss's shape and values, failing if the call leaves a tensor behind. */
+export function evaluateLoss<Options>(
+  loss: LossUnderTest<Options>,
+  input: tf.TensorLike | tf.Tensor,
+  target: tf.TensorLike | tf.Tensor,
+  options?: Options,
+): { shape: number[]; values: number[] } {
+  return expectNoLeak(() => {
+    const result = loss(input, target, options);
+    const out = { shape: result.shape, values: Array.from(result.dataSync()) };
+    result.dispose();
+    return out;
+  });
+}
+
+/** A loss's gradients for its input and its target, with upstream gradient `dy` (default 1), failing if a tensor is left behind. */
+export function lossGradients<Options>(loss: LossUnderTest<Options>, input: tf.Tensor, target: tf.Tensor, options?: Options, dy?: tf.Tensor): [number[], number[]] {
+  return expectNoLeak(() => {
+    const [dx, dt] = tf.grads((x: tf.Tensor, t: tf.Tensor) => loss(x, t, options))([input, target], dy);
+    const out: [number[], number[]] = [Array.from(dx.dataSync()), Array.from(dt.dataSync())];
+    tf.dispose([dx, dt]);
+    return out;
+  });
 }

@@ -24,6 +24,7 @@ import {
 } from '../../src/kernels/softmaxCrossEntropy';
 import { LossInputError } from '../../src/core/errors';
 import { describeEachBackend } from '../helpers/backends';
+import { seededRandom } from '../../src/check/random';
 
 /**
  * Every kernel runs on both paths, fused (host) and composite (tfjs ops), on every backend, and each
@@ -36,17 +37,8 @@ const PATHS: KernelPath[] = ['fused', 'composite'];
 const RTOL = 1e-5;
 const ATOL = 1e-6;
 
-/** Mulberry32: the same numbers on every backend. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1): the same inputs on every backend and run. */
+const random = (seed: number): (() => number) => seededRandom(seed).uniform;
 
 function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);

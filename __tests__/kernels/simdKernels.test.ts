@@ -4,6 +4,7 @@ import { binaryCrossEntropyFromLogits } from '../../src/kernels/binaryCrossEntro
 import { softmaxCrossEntropyWithIndices } from '../../src/kernels/softmaxCrossEntropy';
 import { setSimdEnabled, simdKernels } from '../../src/kernels/simdKernels';
 import type { Reduction } from '../../src/core/options';
+import { seededRandom } from '../../src/check/random';
 
 /**
  * The SIMD loops (WebAssembly) against the plain JavaScript loops of the same kernels: the same loss
@@ -12,16 +13,8 @@ import type { Reduction } from '../../src/core/options';
  * the float64 reference, on both kernel paths, is in kernelPaths.test.ts.
  */
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1): the same inputs on every backend and run. */
+const random = (seed: number): (() => number) => seededRandom(seed).uniform;
 
 function run(simd: boolean, logits: Float32Array, target: Int32Array, classes: number, options: { weight?: Float32Array; labelSmoothing?: number; ignoreIndex?: number; reduction?: Reduction }) {
   setSimdEnabled(simd);

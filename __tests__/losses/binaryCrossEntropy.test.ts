@@ -1,31 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { binaryCrossEntropy, BinaryCrossEntropyOptions } from '../../src/losses/binaryCrossEntropy';
-import { expectClose, expectInputError } from '../helpers/assertions';
-import { describeEachBackend, expectNoLeak } from '../helpers/backends';
+import { evaluateLoss, expectClose, expectInputError, lossGradients } from '../helpers/assertions';
+import { describeEachBackend } from '../helpers/backends';
 
-/** The loss's shape and values, checking that the call leaves no tensor behind. */
-function loss(
-  input: tf.TensorLike | tf.Tensor,
-  target: tf.TensorLike | tf.Tensor,
-  options?: BinaryCrossEntropyOptions,
-): { shape: number[]; values: number[] } {
-  return expectNoLeak(() => {
-    const result = binaryCrossEntropy(input, target, options);
-    const out = { shape: result.shape, values: Array.from(result.dataSync()) };
-    result.dispose();
-    return out;
-  });
-}
-
-/** Gradients for the input and the target, with upstream gradient `dy` (default 1), leak-checked. */
-function gradients(input: tf.Tensor, target: tf.Tensor, options?: BinaryCrossEntropyOptions, dy?: tf.Tensor): [number[], number[]] {
-  return expectNoLeak(() => {
-    const [dx, dt] = tf.grads((x: tf.Tensor, t: tf.Tensor) => binaryCrossEntropy(x, t, options))([input, target], dy);
-    const out: [number[], number[]] = [Array.from(dx.dataSync()), Array.from(dt.dataSync())];
-    tf.dispose([dx, dt]);
-    return out;
-  });
-}
+const loss = (input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: BinaryCrossEntropyOptions) => evaluateLoss(binaryCrossEntropy, input, target, options);
+const gradients = (input: tf.Tensor, target: tf.Tensor, options?: BinaryCrossEntropyOptions, dy?: tf.Tensor) => lossGradients(binaryCrossEntropy, input, target, options, dy);
 
 /** The per-element loss from its definition, in float64. */
 function referenceLoss(x: number, y: number, w = 1): number {

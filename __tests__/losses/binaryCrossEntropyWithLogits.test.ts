@@ -1,34 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { binaryCrossEntropy } from '../../src/losses/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits, BinaryCrossEntropyWithLogitsOptions } from '../../src/losses/binaryCrossEntropyWithLogits';
-import { expectClose, expectInputError } from '../helpers/assertions';
+import { evaluateLoss, expectClose, expectInputError, lossGradients } from '../helpers/assertions';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 type Options = BinaryCrossEntropyWithLogitsOptions;
 
-/** The loss's shape and values, checking that the call leaves no tensor behind. */
-function loss(
-  input: tf.TensorLike | tf.Tensor,
-  target: tf.TensorLike | tf.Tensor,
-  options?: Options,
-): { shape: number[]; values: number[] } {
-  return expectNoLeak(() => {
-    const result = binaryCrossEntropyWithLogits(input, target, options);
-    const out = { shape: result.shape, values: Array.from(result.dataSync()) };
-    result.dispose();
-    return out;
-  });
-}
-
-/** Gradients for the input and the target, with upstream gradient `dy` (default 1), leak-checked. */
-function gradients(input: tf.Tensor, target: tf.Tensor, options?: Options, dy?: tf.Tensor): [number[], number[]] {
-  return expectNoLeak(() => {
-    const [dx, dt] = tf.grads((x: tf.Tensor, t: tf.Tensor) => binaryCrossEntropyWithLogits(x, t, options))([input, target], dy);
-    const out: [number[], number[]] = [Array.from(dx.dataSync()), Array.from(dt.dataSync())];
-    tf.dispose([dx, dt]);
-    return out;
-  });
-}
+const loss = (input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: Options) => evaluateLoss(binaryCrossEntropyWithLogits, input, target, options);
+const gradients = (input: tf.Tensor, target: tf.Tensor, options?: Options, dy?: tf.Tensor) => lossGradients(binaryCrossEntropyWithLogits, input, target, options, dy);
 
 /**
  * The per-element loss and gradients in float64, written as PyTorch 1.13 writes them: loss

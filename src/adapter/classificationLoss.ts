@@ -3,11 +3,11 @@ import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
 import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
 import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { poisonInvalid, readClassWeight, sameShape } from '../core/validate';
+import { offTape, poisonInvalid, readClassWeight, sameShape } from '../core/validate';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
 import { asCallerErrors } from './errors';
-import { offTape, screenBinaryTargets } from './targets';
+import { screenBinaryTargets } from './targets';
 import { binaryToTwoClassLogits } from './twoClass';
 
 export interface ClassificationLossOptions {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { checkInteger, checkOptionNames } from '../core/options';
 import { formatPosition, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { poisonInvalid, Screened } from '../core/validate';
+import { offTape, poisonInvalid, Screened } from '../core/validate';
 import { activeValidation } from '../core/validation';
 import { binarySampleCount } from './twoClass';
 
@@ -34,19 +34,6 @@ export function checkBinaryTargets(target: tf.Tensor, values: Float32Array | Int
     }
   }
   return ignored;
-}
-
-/**
- * `compute(x)` (a mask or an index), hidden from the gradient tape: tfjs has no gradient for comparisons
- * (`equal`, `notEqual`, `logicalOr`...), so a mask computed from a target that is being differentiated
- * would make `tf.grad` fail. The forward pass of a custom-gradient op is not recorded; its gradient is 0.
- * (core/validate has the same helper, private.)
- */
-export function offTape(x: tf.Tensor, compute: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
-  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const t = args[0] as tf.Tensor;
-    return { value: compute(t), gradFunc: () => tf.zerosLike(t) };
-  })(x);
 }
 
 /** Binary targets checked as the active validation mode says (see `ValidationMode`). */

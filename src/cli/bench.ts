@@ -7,6 +7,7 @@ import { binaryToTwoClassLogits } from '../adapter/twoClass';
 import { setKernelPath, getKernelPath } from '../kernels/fusedLoss';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
+import { seededRandom } from '../check/random';
 
 /**
  * `tfjs-loss-adapter bench`: forward + backward (value and gradient of the logits through
@@ -94,17 +95,8 @@ function cases(quick: boolean): BenchCase[] {
   return [ce(1024, 10), ce(4096, 1000), ce(16384, 100), ce(65536, 2), bce(65536), bce(1048576), twoClass(65536), twoClass(1048576)];
 }
 
-/** A deterministic stream (mulberry32), so every backend and PyTorch-free run sees the same inputs. */
-function uniformStream(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1): the same inputs on every backend and run. */
+const uniformStream = (seed: number): (() => number) => seededRandom(seed).uniform;
 
 interface Inputs {
   logits: tf.Tensor;

@@ -78,32 +78,23 @@ export function toTensor(x: unknown, functionName: string, argument: string): tf
   throw new LossInputError(functionName, argument, expected, describeValue(x));
 }
 
-/** `toTensor`, then requires float32 values: logits, probabilities, weights. */
-export function toFloatTensor(x: unknown, functionName: string, argument: string): tf.Tensor {
+/** `toTensor`, then requires one of `dtypes`, described to the user as `expected`. */
+function toTensorOfDtype(x: unknown, dtypes: readonly tf.DataType[], expected: string, functionName: string, argument: string): tf.Tensor {
   const t = toTensor(x, functionName, argument);
-  if (t.dtype !== 'float32') {
-    throw new LossInputError(
-      functionName,
-      argument,
-      'a float32 tensor (convert with .toFloat())',
-      `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`,
-    );
+  if (!dtypes.includes(t.dtype)) {
+    throw new LossInputError(functionName, argument, expected, `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`);
   }
   return t;
 }
 
+/** `toTensor`, then requires float32 values: logits, probabilities, weights. */
+export function toFloatTensor(x: unknown, functionName: string, argument: string): tf.Tensor {
+  return toTensorOfDtype(x, ['float32'], 'a float32 tensor (convert with .toFloat())', functionName, argument);
+}
+
 /** `toTensor`, then requires numbers (int32 or float32): class indices, which tfjs-layers passes as floats. */
 export function toNumericTensor(x: unknown, functionName: string, argument: string): tf.Tensor {
-  const t = toTensor(x, functionName, argument);
-  if (t.dtype !== 'float32' && t.dtype !== 'int32') {
-    throw new LossInputError(
-      functionName,
-      argument,
-      'an int32 or float32 tensor',
-      `a tensor of dtype ${t.dtype}, shape ${formatShape(t.shape)}`,
-    );
-  }
-  return t;
+  return toTensorOfDtype(x, ['float32', 'int32'], 'an int32 or float32 tensor', functionName, argument);
 }
 
 /** The values of a tensor on the host (a copy on wasm and GPU backends; never write to it). */
