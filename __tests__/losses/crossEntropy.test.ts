@@ -116,6 +116,22 @@ describeEachBackend('crossEntropy', () => {
     });
   });
 
+  it("keeps the relative accuracy of a confident sample's gradient at its target (no 1 - p_y cancellation)", () => {
+    // Classes 3 (the JavaScript loop) and 50 (the SIMD rows); float64: d/dz_y = -Σ_{c≠y} p_c, p_c = e^(z_c - lse).
+    for (const classes of [3, 50]) {
+      tf.tidy(() => {
+        const logits = Array.from({ length: classes }, (_, c) => (c === 0 ? 18 : 0.5 * Math.sin(c)));
+        const others = logits.slice(1).reduce((sum, z) => sum + Math.exp(Math.fround(z) - 18), 0);
+        const expected = -others / (1 + others);
+        for (const labelSmoothing of [0, 0.1]) {
+          const g = values(tf.grad((x: tf.Tensor) => crossEntropy(x, [0], { labelSmoothing }))(tf.tensor2d([logits])));
+          const smoothingTerm = (labelSmoothing / classes) * (classes * (1 / (1 + others)) - 1);
+          expect(Math.abs(g[0] - ((1 - labelSmoothing) * expected + smoothingTerm))).toBeLessThan(1e-6 * Math.abs(g[0]) + 1e-12);
+        }
+      });
+    }
+  });
+
   it('gives an empty batch a NaN mean, a zero sum and an empty per-sample loss, as PyTorch', () => {
     tf.tidy(() => {
       const z = tf.zeros([0, 3]);
