@@ -14,7 +14,7 @@ import { describeEachBackend, expectNoLeak } from '../helpers/backends';
  * Non-finite numbers: wherever PyTorch's value or gradient is finite ours must be close to it, and
  * wherever PyTorch's is NaN or ±Infinity ours must be NaN or ±Infinity too (never a finite number that
  * hides the problem). Which of NaN and ±Infinity can differ where PyTorch's comes from an artefact of its
- * formula, e.g. `(1-y)·x` at x = Infinity, y = 1 (docs/errors.md lists them).
+ * formula, e.g. `(1-y)·x` at x = Infinity, y = 1 (the README's "NaN and Infinity in the input" lists them).
  */
 
 type Loss = (input: tf.Tensor, target: tf.Tensor, options: object) => tf.Tensor;
