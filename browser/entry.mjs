@@ -26,7 +26,9 @@ function rendererOf(gl) {
 
 function backendDetails(backend) {
   if (backend === 'wasm') {
-    const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? `threaded build (XNNPACK threads: ${getThreadsCount()})` : 'single-threaded build';
+    const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')
+      ? `threaded build (XNNPACK threads: ${getThreadsCount()})`
+      : 'single-threaded build';
     return `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, ${threads}, crossOriginIsolated ${self.crossOriginIsolated}`;
   }
   if (backend === 'webgl') {
@@ -45,7 +47,8 @@ async function runSuiteOn(backend) {
       return { backend, ran: false, reason: `tf.setBackend('${backend}') returned false${context}` };
     }
     await tf.ready();
-    if (tf.getBackend() !== backend) return { backend, ran: false, reason: `tf.getBackend() is '${tf.getBackend()}' after setBackend('${backend}')` };
+    if (tf.getBackend() !== backend)
+      return { backend, ran: false, reason: `tf.getBackend() is '${tf.getBackend()}' after setBackend('${backend}')` };
     const tensorsBefore = tf.memory().numTensors;
     const rows = runVerifySuite();
     const leaked = tf.memory().numTensors - tensorsBefore;

@@ -58,10 +58,15 @@ function lossChart(curves: Array<{ label: string; color: string; values: number[
   const lines = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    ...ticks.map((t) => `<line x1="${left}" x2="${width - right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/><text x="${left - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${t.toFixed(2)}</text>`),
+    ...ticks.map(
+      (t) =>
+        `<line x1="${left}" x2="${width - right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/><text x="${left - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${t.toFixed(2)}</text>`,
+    ),
     `<line x1="${left}" x2="${left}" y1="${top}" y2="${height - bottom}" stroke="#444"/>`,
     `<line x1="${left}" x2="${width - right}" y1="${height - bottom}" y2="${height - bottom}" stroke="#444"/>`,
-    ...[0, 10, 20, 30, 40, 50, EPOCHS - 1].map((e) => `<text x="${px(e).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle">${e + 1}</text>`),
+    ...[0, 10, 20, 30, 40, 50, EPOCHS - 1].map(
+      (e) => `<text x="${px(e).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle">${e + 1}</text>`,
+    ),
     `<text x="${(left + width - right) / 2}" y="${height - 8}" text-anchor="middle">SGD step (full batch)</text>`,
     `<text x="14" y="${(top + height - bottom) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(top + height - bottom) / 2})">training loss</text>`,
     ...curves.map((c) => {
@@ -102,7 +107,10 @@ async function main(): Promise<void> {
   const classes = tf.tidy(() => {
     const [x0, x1] = tf.split(x, 2, 1);
     const angle = tf.atan2(x1, x0); // (-π, π]
-    return tf.cast(tf.floor(tf.div(tf.add(angle, Math.PI), (2 * Math.PI) / 3)), 'int32').reshape([SAMPLES]).clipByValue(0, 2);
+    return tf
+      .cast(tf.floor(tf.div(tf.add(angle, Math.PI), (2 * Math.PI) / 3)), 'int32')
+      .reshape([SAMPLES])
+      .clipByValue(0, 2);
   });
   const threeClass = network(3);
   const threeClassLabels = tf.oneHot(classes, 3).toFloat();
@@ -110,14 +118,24 @@ async function main(): Promise<void> {
 
   console.log('step   (a) one logit + BCE-with-logits   (b) + BinaryAsTwoClass + cross-entropy   |(a)-(b)|     three-class CE');
   for (const epoch of [0, 1, 2, 4, 9, 19, 29, 39, 49, EPOCHS - 1]) {
-    const row = [String(epoch + 1).padStart(4), curveA[epoch].toFixed(7).padStart(20), curveB[epoch].toFixed(7).padStart(40), Math.abs(curveA[epoch] - curveB[epoch]).toExponential(1).padStart(15), curveC[epoch].toFixed(7).padStart(18)];
+    const row = [
+      String(epoch + 1).padStart(4),
+      curveA[epoch].toFixed(7).padStart(20),
+      curveB[epoch].toFixed(7).padStart(40),
+      Math.abs(curveA[epoch] - curveB[epoch])
+        .toExponential(1)
+        .padStart(15),
+      curveC[epoch].toFixed(7).padStart(18),
+    ];
     console.log(row.join(''));
   }
   const curveDifference = Math.max(...curveA.map((v, k) => Math.abs(v - curveB[k])));
   const weightDifference = maxAbsDifference(binary.getWeights(), twoClass.getWeights());
   const largestWeight = tf.tidy(() => Math.max(...binary.getWeights().map((w) => tf.max(tf.abs(w)).dataSync()[0])));
   console.log(`\nmax |loss (a) - loss (b)| over ${EPOCHS} steps: ${curveDifference.toExponential(2)}`);
-  console.log(`max |weight (a) - weight (b)| after ${EPOCHS} steps: ${weightDifference.toExponential(2)} (largest weight ${largestWeight.toFixed(3)}; float32 spacing there ${(2 ** (Math.floor(Math.log2(largestWeight)) - 23)).toExponential(2)})`);
+  console.log(
+    `max |weight (a) - weight (b)| after ${EPOCHS} steps: ${weightDifference.toExponential(2)} (largest weight ${largestWeight.toFixed(3)}; float32 spacing there ${(2 ** (Math.floor(Math.log2(largestWeight)) - 23)).toExponential(2)})`,
+  );
 
   const [accuracyA, accuracyB, accuracyC] = tf.tidy(() => [
     accuracy(tf.greater(binary.predict(x) as tf.Tensor, 0), tf.cast(y, 'bool')),

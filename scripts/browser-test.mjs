@@ -124,7 +124,17 @@ function formatTable(results) {
   const rows = results.flatMap((result) =>
     result.ran
       ? result.rows.map((row) => ({ ...row, backend: result.label }))
-      : [{ backend: result.label, check: `(not run: ${result.reason})`, cases: 0, maxValueError: null, maxGradientError: 0, tolerance: '', passed: false }],
+      : [
+          {
+            backend: result.label,
+            check: `(not run: ${result.reason})`,
+            cases: 0,
+            maxValueError: null,
+            maxGradientError: 0,
+            tolerance: '',
+            passed: false,
+          },
+        ],
   );
   const failures = rows.filter((row) => !row.passed && row.failure).map((row) => `FAIL [${row.backend}] ${row.check}: ${row.failure}`);
   return [formatCheckTable(rows), ...failures].join('\n');
@@ -140,13 +150,20 @@ async function main() {
   }
   if (!existsSync(CHROMIUM)) {
     server.close();
-    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`);
+    throw new Error(
+      `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
+    );
   }
   const userDataDir = mkdtempSync(join(tmpdir(), 'tfjs-loss-adapter-chromium-'));
   let context;
   const results = [];
   try {
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: 60_000 });
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      timeout: 60_000,
+    });
     console.log(`${CHROMIUM} (${context.browser()?.version() ?? 'version unknown'}) at ${url}`);
     for (const run of RUNS) results.push(await runOn(context, url, run));
   } finally {
@@ -161,7 +178,9 @@ async function main() {
     const result = results[k];
     const failed = result.ran ? result.rows.filter((row) => !row.passed) : [];
     if (result.ran) {
-      console.log(`${label}: ${result.rows.length} checks, ${failed.length} failed, ${result.leaked} tensors leaked, ${result.seconds.toFixed(1)} s${result.details ? `; ${result.details}` : ''}`);
+      console.log(
+        `${label}: ${result.rows.length} checks, ${failed.length} failed, ${result.leaked} tensors leaked, ${result.seconds.toFixed(1)} s${result.details ? `; ${result.details}` : ''}`,
+      );
     } else {
       console.log(`${label}: not run: ${result.reason}`);
       const hints = result.messages.filter((message) => /webgl|backend|error|warn/i.test(message)).slice(0, 5);
@@ -182,7 +201,11 @@ async function main() {
     console.error(`\nbrowser test failed:\n  ${failures.join('\n  ')}`);
     return 1;
   }
-  console.log(`browser test passed: every check passed on ${RUNS.filter((run) => run.required).map((run) => run.label).join(', ')}`);
+  console.log(
+    `browser test passed: every check passed on ${RUNS.filter((run) => run.required)
+      .map((run) => run.label)
+      .join(', ')}`,
+  );
   return 0;
 }
 

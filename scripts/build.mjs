@@ -60,7 +60,9 @@ const rejectNodeBuiltins = {
     build.onResolve({ filter: /.*/ }, ({ path: specifier, importer }) => {
       const name = specifier.replace(/^node:/, '');
       if (specifier.startsWith('node:') || builtins.has(name) || builtins.has(name.split('/')[0])) {
-        return { errors: [{ text: `Node built-in '${specifier}' imported by ${relative(root, importer)}: the entry must stay browser-safe` }] };
+        return {
+          errors: [{ text: `Node built-in '${specifier}' imported by ${relative(root, importer)}: the entry must stay browser-safe` }],
+        };
       }
       return undefined;
     });
@@ -75,7 +77,8 @@ function step(label, run) {
 
 async function main() {
   const entries = landedEntries();
-  for (const { subpath } of ENTRIES.filter((entry) => !entries.includes(entry))) console.log(`build: entry '${subpath}' skipped (its source has not landed)`);
+  for (const { subpath } of ENTRIES.filter((entry) => !entries.includes(entry)))
+    console.log(`build: entry '${subpath}' skipped (its source has not landed)`);
   rmSync(dist, { recursive: true, force: true });
 
   step('dist/cjs (tsc, CommonJS + declarations)', () =>
@@ -100,7 +103,9 @@ async function main() {
   for (const { dir } of entries) {
     const typesOut = join(dist, 'esm', dir, 'index.d.mts');
     mkdirSync(dirname(typesOut), { recursive: true });
-    const cjsTypes = relative(dirname(typesOut), join(dist, 'cjs', dir, 'index.js')).split(sep).join('/');
+    const cjsTypes = relative(dirname(typesOut), join(dist, 'cjs', dir, 'index.js'))
+      .split(sep)
+      .join('/');
     writeFileSync(typesOut, `export * from '${cjsTypes}';\n`);
   }
   console.log(`build: dist/esm (esbuild, one ES module per file + index.d.mts per entry) (${((Date.now() - start) / 1000).toFixed(1)} s)`);

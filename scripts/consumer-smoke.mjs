@@ -41,8 +41,12 @@ function matchesPattern(pattern, path) {
   const normalized = pattern.replace(/^\.\//, '');
   const target = normalized.includes('/') ? path : posix.basename(path);
   // NUL marks where a `**` was, since no path contains it.
-  // eslint-disable-next-line no-control-regex
-  const regex = normalized.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '(?:.*/)?');
+  const regex = normalized
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*\/?/g, '\u0000')
+    .replace(/\*/g, '[^/]*')
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u0000/g, '(?:.*/)?');
   return new RegExp(`^${regex}$`).test(target);
 }
 
@@ -57,14 +61,18 @@ function checkTarball(packed, landed) {
       continue;
     }
     for (const [condition, targets] of Object.entries(conditions)) {
-      for (const [kind, target] of Object.entries(targets)) check(has(target), `'${entry.subpath}' ${condition}.${kind} -> ${target} is in the tarball`);
+      for (const [kind, target] of Object.entries(targets))
+        check(has(target), `'${entry.subpath}' ${condition}.${kind} -> ${target} is in the tarball`);
     }
     const legacyTypes = entry.subpath === '.' ? manifest.types : manifest.typesVersions['*'][entry.subpath.slice(2)]?.[0];
     check(legacyTypes !== undefined && has(legacyTypes), `'${entry.subpath}' has types for moduleResolution node10 (${legacyTypes})`);
   }
   for (const field of ['main', 'module', 'types']) check(has(manifest[field]), `${field} -> ${manifest[field]} is in the tarball`);
   for (const [name, target] of Object.entries(manifest.bin)) {
-    check(has(target) && readFileSync(join(ROOT, target), 'utf8').startsWith('#!/usr/bin/env node'), `bin '${name}' -> ${target} is in the tarball with a node shebang`);
+    check(
+      has(target) && readFileSync(join(ROOT, target), 'utf8').startsWith('#!/usr/bin/env node'),
+      `bin '${name}' -> ${target} is in the tarball with a node shebang`,
+    );
   }
   const allowed = /^(dist\/(cjs|esm)\/|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/;
   const stray = [...files].filter((path) => !allowed.test(path));
@@ -76,7 +84,10 @@ function checkTarball(packed, landed) {
   const registering = [...files].filter((path) => /\.m?js$/.test(path) && registration.test(readFileSync(join(ROOT, path), 'utf8')));
   for (const path of registering) {
     const what = registration.exec(readFileSync(join(ROOT, path), 'utf8'))[1];
-    check(manifest.sideEffects.some((pattern) => matchesPattern(pattern, path)), `${path} calls ${what}() when imported and is listed in sideEffects`);
+    check(
+      manifest.sideEffects.some((pattern) => matchesPattern(pattern, path)),
+      `${path} calls ${what}() when imported and is listed in sideEffects`,
+    );
   }
 }
 
@@ -121,7 +132,10 @@ function typescriptConsumer(landed) {
  * checked once (skipLibCheck off under node16, which reaches both the ESM and the CJS declarations).
  */
 const TYPESCRIPT_SETUPS = {
-  'node16 (ESM .mts and CJS .cts; our .d.ts checked, skipLibCheck off)': { options: { module: 'node16', moduleResolution: 'node16', skipLibCheck: false }, files: ['consumer.mts', 'consumer.cts'] },
+  'node16 (ESM .mts and CJS .cts; our .d.ts checked, skipLibCheck off)': {
+    options: { module: 'node16', moduleResolution: 'node16', skipLibCheck: false },
+    files: ['consumer.mts', 'consumer.cts'],
+  },
   bundler: { options: { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true }, files: ['consumer.ts'] },
   node10: { options: { module: 'commonjs', moduleResolution: 'node10', skipLibCheck: true }, files: ['consumer.ts'] },
 };
@@ -177,9 +191,22 @@ function typeErrors(project) {
 /** Requires (from a .cjs file) or imports (from an .mjs file) every entry and prints its export names. */
 function entryProbe(landed, style) {
   const load = style === 'require' ? (id) => `require('${id}')` : (id) => `await import('${id}')`;
-  const body = landed.map((entry) => `  '${entry.subpath}': Object.keys(${load(`tfjs-loss-adapter${entry.subpath.slice(1)}`)}).filter((k) => k !== 'default' && k !== '__esModule').sort(),`);
-  const deepImport = style === 'require' ? `require('tfjs-loss-adapter/dist/cjs/core/errors.js')` : `await import('tfjs-loss-adapter/dist/esm/core/errors.mjs')`;
-  const probe = [`const names = {`, ...body, `};`, `let deep = 'loaded';`, `try { ${deepImport}; } catch (e) { deep = e.code; }`, `console.log(JSON.stringify({ names, deep }));`];
+  const body = landed.map(
+    (entry) =>
+      `  '${entry.subpath}': Object.keys(${load(`tfjs-loss-adapter${entry.subpath.slice(1)}`)}).filter((k) => k !== 'default' && k !== '__esModule').sort(),`,
+  );
+  const deepImport =
+    style === 'require'
+      ? `require('tfjs-loss-adapter/dist/cjs/core/errors.js')`
+      : `await import('tfjs-loss-adapter/dist/esm/core/errors.mjs')`;
+  const probe = [
+    `const names = {`,
+    ...body,
+    `};`,
+    `let deep = 'loaded';`,
+    `try { ${deepImport}; } catch (e) { deep = e.code; }`,
+    `console.log(JSON.stringify({ names, deep }));`,
+  ];
   return `${probe.join('\n')}\n`;
 }
 
@@ -268,7 +295,9 @@ function main() {
   try {
     timed('npm run build', () => run('npm', ['run', 'build'], ROOT));
     // --ignore-scripts: prepack would build a second time and mix its log into the JSON.
-    const [packed] = timed('npm pack', () => JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], ROOT)));
+    const [packed] = timed('npm pack', () =>
+      JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], ROOT)),
+    );
     console.log(`packed ${packed.filename}: ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB`);
     checkTarball(packed, landed);
 
@@ -282,7 +311,18 @@ function main() {
     const withJest = landed.some((entry) => entry.subpath === './jest');
     const packages = ['@tensorflow/tfjs', '@tensorflow/tfjs-layers', 'typescript', ...(withJest ? ['jest', '@types/jest'] : [])];
     timed(`npm install --offline (the tarball, ${packages.join(', ')})`, () =>
-      run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(scratch, packed.filename), ...packages.map((name) => `${name}@${version(name)}`)], project),
+      run(
+        'npm',
+        [
+          'install',
+          '--offline',
+          '--no-audit',
+          '--no-fund',
+          join(scratch, packed.filename),
+          ...packages.map((name) => `${name}@${version(name)}`),
+        ],
+        project,
+      ),
     );
 
     const expected = entryExports(landed, { valuesOnly: true });
@@ -292,7 +332,10 @@ function main() {
       const { names, deep } = JSON.parse(run(process.execPath, [file], project));
       for (const entry of landed) {
         const missing = expected.get(entry.subpath).filter((name) => !names[entry.subpath].includes(name));
-        check(missing.length === 0, `${style}('tfjs-loss-adapter${entry.subpath.slice(1)}') gives all ${expected.get(entry.subpath).length} runtime exports${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
+        check(
+          missing.length === 0,
+          `${style}('tfjs-loss-adapter${entry.subpath.slice(1)}') gives all ${expected.get(entry.subpath).length} runtime exports${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
+        );
       }
       check(deep === 'ERR_PACKAGE_PATH_NOT_EXPORTED', `${style} of a file outside the exports map is refused (${deep})`);
     }
@@ -302,30 +345,57 @@ function main() {
     const setups = { ...TYPESCRIPT_SETUPS };
     if (withJest) {
       for (const file of ['jest-consumer.mts', 'jest-consumer.cts']) writeFileSync(join(project, file), JEST_TYPESCRIPT_CONSUMER);
-      setups['node16 with the jest matchers (types: jest)'] = { options: { module: 'node16', moduleResolution: 'node16', types: ['jest'], skipLibCheck: true }, files: ['jest-consumer.mts', 'jest-consumer.cts'] };
+      setups['node16 with the jest matchers (types: jest)'] = {
+        options: { module: 'node16', moduleResolution: 'node16', types: ['jest'], skipLibCheck: true },
+        files: ['jest-consumer.mts', 'jest-consumer.cts'],
+      };
     }
     timed('tsc --noEmit (node16, bundler, node10)', () => {
       for (const [setup, { options, files }] of Object.entries(setups)) {
-        const config = { compilerOptions: { target: 'es2019', lib: ['es2019', 'dom'], strict: true, noEmit: true, types: [], ...options }, files };
+        const config = {
+          compilerOptions: { target: 'es2019', lib: ['es2019', 'dom'], strict: true, noEmit: true, types: [], ...options },
+          files,
+        };
         writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(config, null, 2));
         const { ours, tfjs } = typeErrors(project);
-        check(ours.length === 0, `TypeScript consumer type-checks with moduleResolution ${setup}${ours.length ? `:\n${ours.join('\n')}` : ''}`);
-        if (tfjs.length) console.log(`     (${tfjs.length} errors inside tfjs' own .d.ts under strict, not ours: ${[...new Set(tfjs.map((d) => d.split('(')[0]))].length} files)`);
+        check(
+          ours.length === 0,
+          `TypeScript consumer type-checks with moduleResolution ${setup}${ours.length ? `:\n${ours.join('\n')}` : ''}`,
+        );
+        if (tfjs.length)
+          console.log(
+            `     (${tfjs.length} errors inside tfjs' own .d.ts under strict, not ours: ${[...new Set(tfjs.map((d) => d.split('(')[0]))].length} files)`,
+          );
       }
     });
 
     writeFileSync(join(project, 'train.mjs'), trainingScript(landed));
     const training = timed('training steps', () => JSON.parse(run(process.execPath, ['train.mjs'], project)));
     const ce = training.crossEntropy;
-    check(Math.abs(ce.first - Math.log(3)) < 1e-6 && ce.last < 0.5 * ce.first && ce.leaked === 0, `crossEntropy trains through tf.train.sgd().minimize: ${ce.first.toFixed(4)} -> ${ce.last.toFixed(4)} in 30 steps, ${ce.leaked} tensors leaked`);
+    check(
+      Math.abs(ce.first - Math.log(3)) < 1e-6 && ce.last < 0.5 * ce.first && ce.leaked === 0,
+      `crossEntropy trains through tf.train.sgd().minimize: ${ce.first.toFixed(4)} -> ${ce.last.toFixed(4)} in 30 steps, ${ce.leaked} tensors leaked`,
+    );
     const { native, twoClass, maxWeightDifference } = training.adapter;
-    check(native.end < native.start && maxWeightDifference < 1e-5, `classificationLoss through sgd: binary head ${native.start.toFixed(4)} -> ${native.end.toFixed(4)}, as two-class ${twoClass.start.toFixed(4)} -> ${twoClass.end.toFixed(4)}, weights differ by ${maxWeightDifference.toExponential(1)}`);
+    check(
+      native.end < native.start && maxWeightDifference < 1e-5,
+      `classificationLoss through sgd: binary head ${native.start.toFixed(4)} -> ${native.end.toFixed(4)}, as two-class ${twoClass.start.toFixed(4)} -> ${twoClass.end.toFixed(4)}, weights differ by ${maxWeightDifference.toExponential(1)}`,
+    );
     if (training.layers) {
       const { nativeLoss, twoClassLoss, maxWeightDifference, sparseLoss, roundTripDifference, outputShape } = training.layers;
       const curve = (losses) => `${losses[0].toFixed(4)} -> ${losses.at(-1).toFixed(4)}`;
-      check(nativeLoss.at(-1) < nativeLoss[0] && maxWeightDifference < 1e-5, `model.fit: binaryCrossEntropyWithLogitsLoss ${curve(nativeLoss)}, BinaryAsTwoClass + categoricalCrossEntropyLoss ${curve(twoClassLoss)}, weights differ by ${maxWeightDifference.toExponential(1)}`);
-      check(sparseLoss.at(-1) < sparseLoss[0], `model.fitDataset: sparseCategoricalCrossEntropyLoss with [N, 1] labels ${curve(sparseLoss)}`);
-      check(roundTripDifference === 0, `a model with BinaryAsTwoClass (output ${JSON.stringify(outputShape)}) saves and loads again, same predictions (max difference ${roundTripDifference})`);
+      check(
+        nativeLoss.at(-1) < nativeLoss[0] && maxWeightDifference < 1e-5,
+        `model.fit: binaryCrossEntropyWithLogitsLoss ${curve(nativeLoss)}, BinaryAsTwoClass + categoricalCrossEntropyLoss ${curve(twoClassLoss)}, weights differ by ${maxWeightDifference.toExponential(1)}`,
+      );
+      check(
+        sparseLoss.at(-1) < sparseLoss[0],
+        `model.fitDataset: sparseCategoricalCrossEntropyLoss with [N, 1] labels ${curve(sparseLoss)}`,
+      );
+      check(
+        roundTripDifference === 0,
+        `a model with BinaryAsTwoClass (output ${JSON.stringify(outputShape)}) saves and loads again, same predictions (max difference ${roundTripDifference})`,
+      );
     } else {
       console.log("SKIP layers training: 'tfjs-loss-adapter/layers' has not landed");
     }
@@ -334,7 +404,9 @@ function main() {
       writeFileSync(join(project, 'matchers.test.js'), JEST_TEST);
       let output;
       try {
-        output = timed('jest with the matchers', () => run(process.execPath, [join(project, 'node_modules/jest/bin/jest.js'), '--ci', 'matchers.test.js'], project));
+        output = timed('jest with the matchers', () =>
+          run(process.execPath, [join(project, 'node_modules/jest/bin/jest.js'), '--ci', 'matchers.test.js'], project),
+        );
         check(true, 'Jest runs the matchers of tfjs-loss-adapter/jest from the package (close, gradcheck, leaks, a failing comparison)');
       } catch (error) {
         output = error.message;
@@ -344,7 +416,9 @@ function main() {
       console.log("SKIP jest matchers: 'tfjs-loss-adapter/jest' has not landed");
     }
 
-    const verify = timed('bin: tfjs-loss-adapter verify --backend cpu', () => run(join(project, 'node_modules/.bin/tfjs-loss-adapter'), ['verify', '--backend', 'cpu'], project));
+    const verify = timed('bin: tfjs-loss-adapter verify --backend cpu', () =>
+      run(join(project, 'node_modules/.bin/tfjs-loss-adapter'), ['verify', '--backend', 'cpu'], project),
+    );
     check(/every check passed/.test(verify), `the bin runs from the installed package: '${verify.trim().split('\n').at(-1)}'`);
   } finally {
     if (process.env.KEEP_CONSUMER) console.log(`kept ${scratch}`);
@@ -354,7 +428,13 @@ function main() {
     console.error(`\nconsumer smoke test: ${failures.length} failure(s)`);
     process.exit(1);
   }
-  console.log(`\nconsumer smoke test passed (entries: ${landed.map((entry) => `'${entry.subpath}'`).join(', ')}; not landed: ${ENTRIES.filter((entry) => !landed.includes(entry)).map((entry) => `'${entry.subpath}'`).join(', ') || 'none'})`);
+  console.log(
+    `\nconsumer smoke test passed (entries: ${landed.map((entry) => `'${entry.subpath}'`).join(', ')}; not landed: ${
+      ENTRIES.filter((entry) => !landed.includes(entry))
+        .map((entry) => `'${entry.subpath}'`)
+        .join(', ') || 'none'
+    })`,
+  );
 }
 
 try {

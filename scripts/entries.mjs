@@ -43,7 +43,10 @@ export function entryExports(entries, { valuesOnly = false } = {}) {
   return new Map(
     entries.map((entry) => {
       const module = checker.getSymbolAtLocation(program.getSourceFile(entrySource(entry)));
-      const names = checker.getExportsOfModule(module).filter((symbol) => !valuesOnly || isValue(symbol)).map((symbol) => symbol.name);
+      const names = checker
+        .getExportsOfModule(module)
+        .filter((symbol) => !valuesOnly || isValue(symbol))
+        .map((symbol) => symbol.name);
       return [entry.subpath, names.sort()];
     }),
   );

@@ -27,7 +27,15 @@ export * from './adapter';
 export { assertGradcheck, FLOAT32_EPSILON, gradcheck, GRADCHECK_DEFAULTS, GradcheckError } from './check/gradcheck';
 export type { DirectionCheck, GradcheckOptions, GradcheckResult, SideCheck, SideCheckName, TensorFunction } from './check/gradcheck';
 export { checkEquivalence } from './check/equivalence';
-export type { CaseGenerator, Discrepancy, EquivalenceOptions, EquivalenceReport, LossFunction, LossSide, Quantity } from './check/equivalence';
+export type {
+  CaseGenerator,
+  Discrepancy,
+  EquivalenceOptions,
+  EquivalenceReport,
+  LossFunction,
+  LossSide,
+  Quantity,
+} from './check/equivalence';
 export { compareArrays, DEFAULT_TOLERANCE, isClose } from './check/compare';
 export type { ArrayComparison, ElementComparison, Tolerance } from './check/compare';
 export { randomCase } from './check/cases';
@@ -36,7 +44,12 @@ export { seededRandom, streamSeed } from './check/random';
 export type { SeededRandom } from './check/random';
 export { checkUserLoss } from './check/userLoss';
 export type { UserLossCheck, UserLossCheckName, UserLossOptions, UserLossReport } from './check/userLoss';
-export { referenceBinaryCrossEntropy, referenceBinaryCrossEntropyWithLogits, referenceCrossEntropy, referenceNllLoss } from './check/reference';
+export {
+  referenceBinaryCrossEntropy,
+  referenceBinaryCrossEntropyWithLogits,
+  referenceCrossEntropy,
+  referenceNllLoss,
+} from './check/reference';
 export type {
   ReferenceBinaryCrossEntropyOptions,
   ReferenceBinaryCrossEntropyWithLogitsOptions,

@@ -47,7 +47,15 @@ describeEachBackend('classificationLoss', () => {
       it(`[N] and [N, 1] logits with [N] and [N, 1] targets, ${reduction}, with sampleWeight and posWeight`, () => {
         const dy = reduction === 'none' ? tf.tensor1d(upstreamFor(n, 1)) : undefined;
         const native = evaluate((x) => binaryCrossEntropyWithLogits(x, y, { reduction, weight, posWeight: [1.5] }), tf.tensor1d(z), dy);
-        for (const [zShape, yShape] of [[[n], [n]], [[n, 1], [n]], [[n, 1], [n, 1]], [[n], [n, 1]]]) {
+        for (const [zShape, yShape] of [
+          [[n], [n]],
+          [[n, 1], [n]],
+          [
+            [n, 1],
+            [n, 1],
+          ],
+          [[n], [n, 1]],
+        ]) {
           const [zTensor, yTensor, wTensor] = [tf.tensor(z, zShape), tf.tensor(y, yShape), tf.tensor(weight, yShape)];
           const ours = evaluate((x) => classificationLoss(x, yTensor, { reduction, sampleWeight: wTensor, posWeight: 1.5 }), zTensor, dy);
           expect(ours.shape).toEqual(native.shape);
@@ -63,30 +71,55 @@ describeEachBackend('classificationLoss', () => {
   describe('multiclass head: exactly crossEntropy', () => {
     it('[N, C] with class weights, ignoreIndex and label smoothing; channels-last [N, d, C] with classAxis -1', () => {
       const random = seededRandom(8);
-      const logits = tf.tensor2d(Array.from({ length: 15 }, () => 3 * random.normal()), [5, 3]);
+      const logits = tf.tensor2d(
+        Array.from({ length: 15 }, () => 3 * random.normal()),
+        [5, 3],
+      );
       const labels = tf.tensor1d([0, 2, -100, 1, 2], 'int32');
       const options = { classWeight: [0.5, 2, 1], labelSmoothing: 0.1 };
       for (const reduction of REDUCTIONS) {
-        const ours = evaluate((x) => classificationLoss(x, labels, { ...options, reduction }), logits, reduction === 'none' ? tf.ones([5]) : undefined);
-        const theirs = evaluate((x) => crossEntropy(x, labels, { weight: options.classWeight, labelSmoothing: 0.1, reduction }), logits, reduction === 'none' ? tf.ones([5]) : undefined);
+        const ours = evaluate(
+          (x) => classificationLoss(x, labels, { ...options, reduction }),
+          logits,
+          reduction === 'none' ? tf.ones([5]) : undefined,
+        );
+        const theirs = evaluate(
+          (x) => crossEntropy(x, labels, { weight: options.classWeight, labelSmoothing: 0.1, reduction }),
+          logits,
+          reduction === 'none' ? tf.ones([5]) : undefined,
+        );
         expect(ours).toEqual(theirs);
       }
-      const channelsLast = tf.tensor3d(Array.from({ length: 24 }, () => 3 * random.normal()), [2, 4, 3]);
-      const denseLabels = tf.tensor2d([[0, 1, 2, 2], [1, 0, 0, 2]], [2, 4], 'int32');
+      const channelsLast = tf.tensor3d(
+        Array.from({ length: 24 }, () => 3 * random.normal()),
+        [2, 4, 3],
+      );
+      const denseLabels = tf.tensor2d(
+        [
+          [0, 1, 2, 2],
+          [1, 0, 0, 2],
+        ],
+        [2, 4],
+        'int32',
+      );
       expect(evaluate((x) => classificationLoss(x, denseLabels, { classAxis: -1 }), channelsLast)).toEqual(
         evaluate((x) => crossEntropy(x, denseLabels, { classAxis: -1 }), channelsLast),
       );
       tf.dispose([logits, labels, channelsLast, denseLabels]);
     });
 
-    it('multiplies each sample by sampleWeight and keeps crossEntropy\'s denominator Σ w[y] over the kept targets', () => {
+    it("multiplies each sample by sampleWeight and keeps crossEntropy's denominator Σ w[y] over the kept targets", () => {
       const random = seededRandom(9);
       const n = 12;
       const z = Float32Array.from({ length: n * 4 }, () => 3 * random.normal());
       const y = Float32Array.from({ length: n }, (_, k) => (k === 3 ? -100 : random.integer(4)));
       const sampleWeight = Float32Array.from({ length: n }, () => 2 * random.uniform());
       const classWeight = [0.5, 1, 2, 3];
-      const perSample = referenceCrossEntropy({ shape: [n, 4], values: z }, { shape: [n], values: y }, { reduction: 'none', weight: { shape: [4], values: classWeight } });
+      const perSample = referenceCrossEntropy(
+        { shape: [n, 4], values: z },
+        { shape: [n], values: y },
+        { reduction: 'none', weight: { shape: [4], values: classWeight } },
+      );
       const denominator = Array.from(y).reduce((s, c) => (c === -100 ? s : s + classWeight[c]), 0);
       const expectedValue = Array.from(perSample.value.values).reduce((s, l, k) => s + l * sampleWeight[k], 0) / denominator;
       const expectedGradient = Float64Array.from(perSample.grad.input, (g, e) => (g * sampleWeight[Math.floor(e / 4)]) / denominator);
@@ -96,7 +129,12 @@ describeEachBackend('classificationLoss', () => {
         // Float32 roundings: each per-sample loss, its product with the weight, a float32 sum of n terms, the division.
         const magnitude = Array.from(perSample.value.values).reduce((s, l, k) => s + l * sampleWeight[k], 0) / denominator;
         expectWithin(ours.value, [expectedValue], () => (n + 3) * U * magnitude, `weighted mean (${mode})`);
-        expectWithin(ours.gradient, expectedGradient, (e) => 6 * U * Math.abs(expectedGradient[e]) + (2 * U * 3 * 2) / denominator, `weighted mean gradient (${mode})`);
+        expectWithin(
+          ours.gradient,
+          expectedGradient,
+          (e) => 6 * U * Math.abs(expectedGradient[e]) + (2 * U * 3 * 2) / denominator,
+          `weighted mean gradient (${mode})`,
+        );
       }
       tf.dispose([zTensor, yTensor]);
     });
@@ -159,14 +197,21 @@ describeEachBackend('classificationLoss', () => {
             // 'sync' reads the targets back (and takes BCE's own path when nothing is ignored); 'device' masks
             // and counts them with tensor ops, and the composite kernels compute with tfjs ops, as on a GPU
             // backend. All must give the truth.
-            const configurations: Array<[ValidationMode, 'fused' | 'composite']> = [['sync', 'fused'], ['device', 'fused'], ['device', 'composite']];
+            const configurations: Array<[ValidationMode, 'fused' | 'composite']> = [
+              ['sync', 'fused'],
+              ['device', 'fused'],
+              ['device', 'composite'],
+            ];
             const results = configurations.flatMap(([mode, kernels]) =>
               inMode(mode, () => {
                 setKernelPath(kernels);
                 try {
                   return [
                     { path: `native, ${mode}, ${kernels}`, result: evaluate((x) => classificationLoss(x, y, options), zTensor, dy) },
-                    { path: `two-class, ${mode}, ${kernels}`, result: evaluate((x) => classificationLoss(x, y, { ...options, binaryAsTwoClass: true }), zTensor, dy) },
+                    {
+                      path: `two-class, ${mode}, ${kernels}`,
+                      result: evaluate((x) => classificationLoss(x, y, { ...options, binaryAsTwoClass: true }), zTensor, dy),
+                    },
                   ];
                 } finally {
                   setKernelPath('auto');
@@ -181,7 +226,10 @@ describeEachBackend('classificationLoss', () => {
             const slack = (k: number) => (FLOAT64_SLACK + (eps > 0 ? U : 0)) * (1 + Math.abs(z[k])) * w[k] * pw;
             const items = (i: number) => (reduction === 'none' ? [i] : Array.from({ length: n }, (_, k) => k));
             const roundings = reduction === 'none' ? 4 : n + 4;
-            const valueBound = (i: number) => (roundings * U * items(i).reduce((s, k) => s + Math.abs(none.value.values[k]), 0) + items(i).reduce((s, k) => s + slack(k), 0)) * scale;
+            const valueBound = (i: number) =>
+              (roundings * U * items(i).reduce((s, k) => s + Math.abs(none.value.values[k]), 0) +
+                items(i).reduce((s, k) => s + slack(k), 0)) *
+              scale;
             const outer = (k: number) => scale * (reduction === 'none' ? Math.abs(upstream[k]) : 1);
             const gradientBound = (k: number) => 6 * U * Math.abs(truthGradient[k]) + (2 * U * w[k] * pw + slack(k)) * outer(k);
             for (const { path, result } of results) {
@@ -211,7 +259,10 @@ describeEachBackend('classificationLoss', () => {
     it("in 'device' validation mode, makes the loss NaN where a target is invalid instead of reading it back", () => {
       const z = tf.tensor1d([1, -2, 3, 0.5]);
       inMode('device', () => {
-        for (const [binaryAsTwoClass, y] of [[false, [1, 0, 2, 0.25]], [true, [1, 0, 0.5, 1]]] as Array<[boolean, number[]]>) {
+        for (const [binaryAsTwoClass, y] of [
+          [false, [1, 0, 2, 0.25]],
+          [true, [1, 0, 0.5, 1]],
+        ] as Array<[boolean, number[]]>) {
           const none = evaluate((x) => classificationLoss(x, y, { binaryAsTwoClass, reduction: 'none' }), z, tf.ones([4]));
           expect(Array.from(none.value, Number.isNaN)).toEqual([false, false, true, false]);
           expect(Array.from(none.gradient, Number.isNaN)).toEqual([false, false, true, false]);
@@ -227,13 +278,23 @@ describeEachBackend('classificationLoss', () => {
       const eps = 0.2;
       const kept = Float64Array.from(y, (v) => (v === -100 ? 0 : 1));
       const smoothed = Float64Array.from(y, (v) => (v === -100 ? 0 : (1 - eps) * v + eps / 2));
-      const truth = referenceBinaryCrossEntropyWithLogits({ shape: [5], values: z }, { shape: [5], values: smoothed }, { reduction: 'none', weight: { shape: [5], values: kept }, posWeight: { shape: [1], values: [2] } });
+      const truth = referenceBinaryCrossEntropyWithLogits(
+        { shape: [5], values: z },
+        { shape: [5], values: smoothed },
+        { reduction: 'none', weight: { shape: [5], values: kept }, posWeight: { shape: [1], values: [2] } },
+      );
       // d/dy = (1-ε)·∂ℓ/∂y', averaged over the 4 samples kept; 0 for the ignored one.
       const expected = Float64Array.from(truth.grad.target!, (g) => ((1 - eps) * g) / 4);
       const [zTensor, yTensor] = [tf.tensor1d(z), tf.tensor1d(y)];
       for (const mode of ['sync', 'device'] as ValidationMode[]) {
         const dy = inMode(mode, () =>
-          expectNoLeak(() => tf.tidy(() => tf.grad((t: tf.Tensor) => classificationLoss(zTensor, t, { labelSmoothing: eps, posWeight: 2 }))(yTensor).dataSync())),
+          expectNoLeak(() =>
+            tf.tidy(() =>
+              tf
+                .grad((t: tf.Tensor) => classificationLoss(zTensor, t, { labelSmoothing: eps, posWeight: 2 }))(yTensor)
+                .dataSync(),
+            ),
+          ),
         );
         expectWithin(dy, expected, (k) => 8 * U * Math.abs(expected[k]) + U * (1 + Math.abs(z[k])), `target gradient (${mode})`);
       }
@@ -264,24 +325,121 @@ describeEachBackend('classificationLoss', () => {
 
     it('names the argument, what was expected and what was given', () => {
       const cases: Array<[() => unknown, string, string, string]> = [
-        [() => classificationLoss(z, [1, 0, 0.5], { binaryAsTwoClass: true }), 'target', 'binary class indices 0 or 1 or ignoreIndex -100', '0.5 at position [2]'],
+        [
+          () => classificationLoss(z, [1, 0, 0.5], { binaryAsTwoClass: true }),
+          'target',
+          'binary class indices 0 or 1 or ignoreIndex -100',
+          '0.5 at position [2]',
+        ],
         [() => classificationLoss(z, [1, 0, 2]), 'target', 'binary targets in [0, 1] or ignoreIndex -100', '2 at position [2]'],
-        [() => classificationLoss(z, [[1, 0], [0, 1], [1, 0]]), 'target', 'shape [3] or [3, 1] (one value per logit of the binary head)', 'shape [3, 2]'],
+        [
+          () =>
+            classificationLoss(z, [
+              [1, 0],
+              [0, 1],
+              [1, 0],
+            ]),
+          'target',
+          'shape [3] or [3, 1] (one value per logit of the binary head)',
+          'shape [3, 2]',
+        ],
         [() => classificationLoss(z, [1, 0]), 'target', 'shape [3] or [3, 1] (one value per logit of the binary head)', 'shape [2]'],
-        [() => classificationLoss(z, [1, 0, 1], { sampleWeight: [[1, 2, 3]] }), 'options.sampleWeight', 'shape [3] or [3, 1] (one value per logit of the binary head)', 'shape [1, 3]'],
-        [() => classificationLoss(z, [1, 0, 1], { posWeight: [1, 2] }), 'options.posWeight', 'a single number (a scalar or shape [1]) for a binary head', 'shape [2]'],
-        [() => classificationLoss(z, [1, 0, 1], { classWeight: [1, 2] }), 'options.classWeight', 'absent for a binary head unless binaryAsTwoClass is true (BCE has no class weight: use posWeight)', 'a class weight'],
-        [() => classificationLoss(z, [1, 0, 1], { classWeight: [1, 2, 3], binaryAsTwoClass: true }), 'options.classWeight', 'a tensor of shape [2] (one weight per class)', 'shape [3]'],
-        [() => classificationLoss([[1, 2], [3, 4]], [0, 1], { posWeight: 2 }), 'options.posWeight', 'absent for a multiclass head (it weights the positive target of a binary head; use classWeight)', 'logits of shape [2, 2]'],
-        [() => classificationLoss([[1, 2], [3, 4]], [0, 2]), 'target', 'class indices in [0, 2) or ignoreIndex -100', '2 (out of range) at position [1]'],
-        [() => classificationLoss([[1, 2], [3, 4]], [0, 1], { sampleWeight: [1, 2, 3] }), 'options.sampleWeight', 'shape [2] (one weight per sample)', 'shape [3]'],
-        [() => classificationLoss(tf.zeros([2, 1, 4]), [[0, 1, 0, 1], [1, 1, 0, 0]]), 'logits', 'binary logits [N] or [N, 1], or class logits with at least 2 classes (one class would always give a loss of 0)', 'shape [2, 1, 4] with a class axis of size 1 (reshape a per-element binary head to [N])'],
-        [() => classificationLoss(z, [1, 0, 1], { binaryAsTwoClass: 'yes' as unknown as boolean }), 'options.binaryAsTwoClass', 'true or false', '"yes"'],
-        [() => classificationLoss(z, [1, 0, 1], { pos_weight: 2 } as ClassificationLossOptions), 'options.pos_weight', expect.stringContaining('posWeight') as unknown as string, 'an unknown option'],
+        [
+          () => classificationLoss(z, [1, 0, 1], { sampleWeight: [[1, 2, 3]] }),
+          'options.sampleWeight',
+          'shape [3] or [3, 1] (one value per logit of the binary head)',
+          'shape [1, 3]',
+        ],
+        [
+          () => classificationLoss(z, [1, 0, 1], { posWeight: [1, 2] }),
+          'options.posWeight',
+          'a single number (a scalar or shape [1]) for a binary head',
+          'shape [2]',
+        ],
+        [
+          () => classificationLoss(z, [1, 0, 1], { classWeight: [1, 2] }),
+          'options.classWeight',
+          'absent for a binary head unless binaryAsTwoClass is true (BCE has no class weight: use posWeight)',
+          'a class weight',
+        ],
+        [
+          () => classificationLoss(z, [1, 0, 1], { classWeight: [1, 2, 3], binaryAsTwoClass: true }),
+          'options.classWeight',
+          'a tensor of shape [2] (one weight per class)',
+          'shape [3]',
+        ],
+        [
+          () =>
+            classificationLoss(
+              [
+                [1, 2],
+                [3, 4],
+              ],
+              [0, 1],
+              { posWeight: 2 },
+            ),
+          'options.posWeight',
+          'absent for a multiclass head (it weights the positive target of a binary head; use classWeight)',
+          'logits of shape [2, 2]',
+        ],
+        [
+          () =>
+            classificationLoss(
+              [
+                [1, 2],
+                [3, 4],
+              ],
+              [0, 2],
+            ),
+          'target',
+          'class indices in [0, 2) or ignoreIndex -100',
+          '2 (out of range) at position [1]',
+        ],
+        [
+          () =>
+            classificationLoss(
+              [
+                [1, 2],
+                [3, 4],
+              ],
+              [0, 1],
+              { sampleWeight: [1, 2, 3] },
+            ),
+          'options.sampleWeight',
+          'shape [2] (one weight per sample)',
+          'shape [3]',
+        ],
+        [
+          () =>
+            classificationLoss(tf.zeros([2, 1, 4]), [
+              [0, 1, 0, 1],
+              [1, 1, 0, 0],
+            ]),
+          'logits',
+          'binary logits [N] or [N, 1], or class logits with at least 2 classes (one class would always give a loss of 0)',
+          'shape [2, 1, 4] with a class axis of size 1 (reshape a per-element binary head to [N])',
+        ],
+        [
+          () => classificationLoss(z, [1, 0, 1], { binaryAsTwoClass: 'yes' as unknown as boolean }),
+          'options.binaryAsTwoClass',
+          'true or false',
+          '"yes"',
+        ],
+        [
+          () => classificationLoss(z, [1, 0, 1], { pos_weight: 2 } as ClassificationLossOptions),
+          'options.pos_weight',
+          expect.stringContaining('posWeight') as unknown as string,
+          'an unknown option',
+        ],
       ];
       for (const [thrower, argument, expected, actual] of cases) {
         const e = expectInputError(() => tf.tidy(() => void thrower()));
-        expect({ functionName: e.functionName, argument: e.argument, expected: e.expected, actual: e.actual }).toEqual({ functionName: 'classificationLoss', argument, expected, actual });
+        expect({ functionName: e.functionName, argument: e.argument, expected: e.expected, actual: e.actual }).toEqual({
+          functionName: 'classificationLoss',
+          argument,
+          expected,
+          actual,
+        });
       }
     });
   });

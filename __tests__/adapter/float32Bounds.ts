@@ -19,7 +19,12 @@ export const FLOAT64_SLACK = 2 ** -48;
  * Fails with the worst element (index, both values, the bound) unless `|actual − expected| ≤ bound`
  * for every element; returns the largest absolute difference, for the report.
  */
-export function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, bound: (index: number) => number, what: string): number {
+export function expectWithin(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  bound: (index: number) => number,
+  what: string,
+): number {
   expect(actual.length).toBe(expected.length);
   let worstRatio = 0;
   let worst = -1;
@@ -34,7 +39,9 @@ export function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<numb
     maxDifference = Math.max(maxDifference, difference);
   }
   if (!(worstRatio <= 1)) {
-    throw new Error(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} within ${bound(worst)} (difference ${Math.abs(actual[worst] - expected[worst])})`);
+    throw new Error(
+      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} within ${bound(worst)} (difference ${Math.abs(actual[worst] - expected[worst])})`,
+    );
   }
   return maxDifference;
 }

@@ -26,7 +26,11 @@ describeEachBackend('binary target conversions', () => {
       const labels = tf.tensor2d([[1], [0], [-100], [1]]);
       expect(resultOf(() => binaryTargetsToClassIndices(labels))).toEqual({ shape: [4], dtype: 'int32', values: [1, 0, -100, 1] });
       const indices = tf.tensor1d([1, 0, 255], 'int32');
-      expect(resultOf(() => classIndicesToBinaryTargets(indices, { ignoreIndex: 255 }))).toEqual({ shape: [3], dtype: 'float32', values: [1, 0, 255] });
+      expect(resultOf(() => classIndicesToBinaryTargets(indices, { ignoreIndex: 255 }))).toEqual({
+        shape: [3],
+        dtype: 'float32',
+        values: [1, 0, 255],
+      });
       tf.dispose([labels, indices]);
     });
 
@@ -36,20 +40,42 @@ describeEachBackend('binary target conversions', () => {
       );
       expect(expectInputError(() => classIndicesToBinaryTargets([0, 2])).actual).toBe('2 at position [1]');
       expect(expectInputError(() => classIndicesToBinaryTargets([0, -100], { ignoreIndex: 255 })).actual).toBe('-100 at position [1]');
-      expect(expectInputError(() => binaryTargetsToClassIndices([[0, 1], [1, 0], [0, 0]])).message).toBe(
+      expect(
+        expectInputError(() =>
+          binaryTargetsToClassIndices([
+            [0, 1],
+            [1, 0],
+            [0, 0],
+          ]),
+        ).message,
+      ).toBe(
         "binaryTargetsToClassIndices: argument 'target' must be a binary tensor of shape [N] or [N, 1] (one value per sample), got shape [3, 2]",
       );
-      expect(expectInputError(() => binaryTargetsToClassIndices([1, 0], { ignore_index: 1 } as unknown as { ignoreIndex: number })).argument).toBe('options.ignore_index');
+      expect(
+        expectInputError(() => binaryTargetsToClassIndices([1, 0], { ignore_index: 1 } as unknown as { ignoreIndex: number })).argument,
+      ).toBe('options.ignore_index');
     });
   });
 
   describe('binaryTargetsToTwoClassProbs', () => {
-    it('makes rows [1 - y, y]: one-hot rows for hard targets, and the gradient d/dy = g1 - g0 in y\'s shape', () => {
+    it("makes rows [1 - y, y]: one-hot rows for hard targets, and the gradient d/dy = g1 - g0 in y's shape", () => {
       tf.tidy(() => {
         const y = tf.tensor2d([[1], [0], [0.25]]);
-        expect(resultOf(() => binaryTargetsToTwoClassProbs(y))).toEqual({ shape: [3, 2], dtype: 'float32', values: [0, 1, 1, 0, 0.75, 0.25] });
-        const g = tf.tensor2d([[1, 3], [0.5, -1], [2, 2]]);
-        expect(resultOf(() => tf.grad((t: tf.Tensor) => binaryTargetsToTwoClassProbs(t))(y, g))).toEqual({ shape: [3, 1], dtype: 'float32', values: [2, -1.5, 0] });
+        expect(resultOf(() => binaryTargetsToTwoClassProbs(y))).toEqual({
+          shape: [3, 2],
+          dtype: 'float32',
+          values: [0, 1, 1, 0, 0.75, 0.25],
+        });
+        const g = tf.tensor2d([
+          [1, 3],
+          [0.5, -1],
+          [2, 2],
+        ]);
+        expect(resultOf(() => tf.grad((t: tf.Tensor) => binaryTargetsToTwoClassProbs(t))(y, g))).toEqual({
+          shape: [3, 1],
+          dtype: 'float32',
+          values: [2, -1.5, 0],
+        });
       });
     });
 
@@ -80,11 +106,20 @@ describeEachBackend('binary target conversions', () => {
         const z = Float32Array.from({ length: n }, (_, k) => (k < 4 ? [1e4, -1e4, 50, -50][k] : 4 * random.normal()));
         const y = Float32Array.from({ length: n }, (_, k) => (k % 3 === 0 ? random.integer(2) : random.uniform()));
         const pw = 3;
-        const truth = referenceBinaryCrossEntropyWithLogits({ shape: [n], values: z }, { shape: [n], values: y }, { reduction, posWeight: { shape: [1], values: [pw] } });
-        const perSample = referenceBinaryCrossEntropyWithLogits({ shape: [n], values: z }, { shape: [n], values: y }, { reduction: 'none', posWeight: { shape: [1], values: [pw] } }).value.values;
+        const truth = referenceBinaryCrossEntropyWithLogits(
+          { shape: [n], values: z },
+          { shape: [n], values: y },
+          { reduction, posWeight: { shape: [1], values: [pw] } },
+        );
+        const perSample = referenceBinaryCrossEntropyWithLogits(
+          { shape: [n], values: z },
+          { shape: [n], values: y },
+          { reduction: 'none', posWeight: { shape: [1], values: [pw] } },
+        ).value.values;
         const [zTensor, yTensor] = [tf.tensor1d(z), tf.tensor1d(y)];
         const bce = (x: tf.Tensor, t: tf.Tensor) => binaryCrossEntropyWithLogits(x, t, { reduction, posWeight: [pw] });
-        const ce = (x: tf.Tensor, t: tf.Tensor) => crossEntropy(binaryToTwoClassLogits(x), binaryTargetsToTwoClassProbs(t), { reduction, weight: [1, pw] });
+        const ce = (x: tf.Tensor, t: tf.Tensor) =>
+          crossEntropy(binaryToTwoClassLogits(x), binaryTargetsToTwoClassProbs(t), { reduction, weight: [1, pw] });
         const run = (loss: (x: tf.Tensor, t: tf.Tensor) => tf.Tensor) =>
           expectNoLeak(() =>
             tf.tidy(() => {
@@ -100,11 +135,15 @@ describeEachBackend('binary target conversions', () => {
         const slack = (k: number) => FLOAT64_SLACK * (1 + Math.abs(z[k])) * pw;
         const items = (i: number) => (reduction === 'none' ? [i] : Array.from({ length: n }, (_, k) => k));
         // Float32 roundings: the kernel's result (1), the targets 1 - y (1), the float32 sum of 'none' (n).
-        const valueBound = (i: number) => (4 * U * items(i).reduce((s, k) => s + perSample[k], 0) + items(i).reduce((s, k) => s + slack(k) + pw * U, 0)) * scale;
+        const valueBound = (i: number) =>
+          (4 * U * items(i).reduce((s, k) => s + perSample[k], 0) + items(i).reduce((s, k) => s + slack(k) + pw * U, 0)) * scale;
         // The target gradient is (g1 - g0), two float32 numbers of size up to pw·|z| that cancel: u·pw·(1 + |z|) each.
         const dzBound = (k: number) => 6 * U * Math.abs(truth.grad.input[k]) + (2 * U * pw + slack(k)) * scale;
         const dyBound = (k: number) => 6 * U * Math.abs(truth.grad.target![k]) + (2 * U * pw * (2 + Math.abs(z[k])) + slack(k)) * scale;
-        for (const [side, result] of [['BCE', fromBce], ['CE', fromCe]] as const) {
+        for (const [side, result] of [
+          ['BCE', fromBce],
+          ['CE', fromCe],
+        ] as const) {
           expectWithin(result.value, truth.value.values, valueBound, `${side} value`);
           expectWithin(result.dz, truth.grad.input, dzBound, `${side} gradient wrt z`);
           expectWithin(result.dy, truth.grad.target!, dyBound, `${side} gradient wrt y`);

@@ -13,7 +13,11 @@ const REDUCTIONS: Reduction[] = ['mean', 'sum', 'none'];
 const POS_WEIGHT = 2.5;
 
 /** Value and gradient of `loss` at `x`, with upstream `dy` for a 'none' loss, as plain arrays. */
-function valueAndGradient(loss: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, dy?: tf.Tensor): { value: Float32Array; gradient: Float32Array } {
+function valueAndGradient(
+  loss: (x: tf.Tensor) => tf.Tensor,
+  x: tf.Tensor,
+  dy?: tf.Tensor,
+): { value: Float32Array; gradient: Float32Array } {
   return tf.tidy(() => {
     const value = loss(x).dataSync() as Float32Array;
     const gradient = tf.grad(loss)(x, dy).dataSync() as Float32Array;
@@ -41,11 +45,18 @@ describeEachBackend('binary/two-class adapter', () => {
       }
     });
 
-    it('sends the gradient of column 1 back to z, in z\'s shape', () => {
+    it("sends the gradient of column 1 back to z, in z's shape", () => {
       tf.tidy(() => {
-        const upstream = tf.tensor2d([[0.5, -1], [2, 3], [-4, 0.25]]);
+        const upstream = tf.tensor2d([
+          [0.5, -1],
+          [2, 3],
+          [-4, 0.25],
+        ]);
         for (const z of [tf.tensor1d([1, 2, 3]), tf.tensor2d([1, 2, 3], [3, 1])]) {
-          expect(resultOf(() => tf.grad((x: tf.Tensor) => binaryToTwoClassLogits(x))(z, upstream))).toEqual({ shape: z.shape, values: [-1, 3, 0.25] });
+          expect(resultOf(() => tf.grad((x: tf.Tensor) => binaryToTwoClassLogits(x))(z, upstream))).toEqual({
+            shape: z.shape,
+            values: [-1, 3, 0.25],
+          });
         }
       });
     });
@@ -60,8 +71,16 @@ describeEachBackend('binary/two-class adapter', () => {
 
     it('rejects a shape other than [N] or [N, 1], a non-float tensor and a non-tensor, naming the argument and both shapes', () => {
       tf.tidy(() => {
-        const e = expectInputError(() => binaryToTwoClassLogits([[1, 2], [3, 4], [5, 6]]));
-        expect(e.message).toBe("binaryToTwoClassLogits: argument 'logits' must be a binary tensor of shape [N] or [N, 1] (one value per sample), got shape [3, 2]");
+        const e = expectInputError(() =>
+          binaryToTwoClassLogits([
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ]),
+        );
+        expect(e.message).toBe(
+          "binaryToTwoClassLogits: argument 'logits' must be a binary tensor of shape [N] or [N, 1] (one value per sample), got shape [3, 2]",
+        );
         const [rank3, scalar, integers] = [tf.zeros([3, 1, 1]), tf.scalar(1), tf.tensor1d([1, 0], 'int32')];
         expect(expectInputError(() => binaryToTwoClassLogits(rank3)).actual).toBe('shape [3, 1, 1]');
         expect(expectInputError(() => binaryToTwoClassLogits(scalar)).actual).toBe('shape []');
@@ -74,16 +93,26 @@ describeEachBackend('binary/two-class adapter', () => {
   describe('twoClassToBinaryLogits and twoClassToBinaryProbs', () => {
     it('give z[:, 1] - z[:, 0] and p[:, 1] as [N]', () => {
       tf.tidy(() => {
-        const z = tf.tensor2d([[0.5, 2], [1, -1], [-3, -3]]);
+        const z = tf.tensor2d([
+          [0.5, 2],
+          [1, -1],
+          [-3, -3],
+        ]);
         expect(resultOf(() => twoClassToBinaryLogits(z))).toEqual({ shape: [3], values: [1.5, -2, 0] });
-        const p = tf.tensor2d([[0.25, 0.75], [0.9, 0.1]]);
+        const p = tf.tensor2d([
+          [0.25, 0.75],
+          [0.9, 0.1],
+        ]);
         expect(resultOf(() => twoClassToBinaryProbs(p))).toEqual({ shape: [2], values: [0.75, Math.fround(0.1)] });
       });
     });
 
     it('send gradients [-g, g] and [0, g] back to the two columns', () => {
       tf.tidy(() => {
-        const x = tf.tensor2d([[0.5, 2], [1, -1]]);
+        const x = tf.tensor2d([
+          [0.5, 2],
+          [1, -1],
+        ]);
         const g = tf.tensor1d([3, -0.5]);
         expect(resultOf(() => tf.grad((t: tf.Tensor) => twoClassToBinaryLogits(t))(x, g)).values).toEqual([-3, 3, 0.5, -0.5]);
         expect(resultOf(() => tf.grad((t: tf.Tensor) => twoClassToBinaryProbs(t))(x, g)).values).toEqual([0, 3, 0, -0.5]);
@@ -126,15 +155,28 @@ describeEachBackend('binary/two-class adapter', () => {
               const truth = referenceBinaryCrossEntropyWithLogits(
                 { shape: [n], values: z },
                 { shape: [n], values: y },
-                { reduction, weight: weighted ? { shape: [n], values: weight } : undefined, posWeight: posWeight === undefined ? undefined : { shape: [1], values: [posWeight] } },
+                {
+                  reduction,
+                  weight: weighted ? { shape: [n], values: weight } : undefined,
+                  posWeight: posWeight === undefined ? undefined : { shape: [1], values: [posWeight] },
+                },
                 reduction === 'none' ? upstream : undefined,
               );
-              const perSample = referenceBinaryCrossEntropyWithLogits({ shape: [n], values: z }, { shape: [n], values: y }, { reduction: 'none', weight: { shape: [n], values: w }, posWeight: { shape: [1], values: [pw] } }).value.values;
+              const perSample = referenceBinaryCrossEntropyWithLogits(
+                { shape: [n], values: z },
+                { shape: [n], values: y },
+                { reduction: 'none', weight: { shape: [n], values: w }, posWeight: { shape: [1], values: [pw] } },
+              ).value.values;
 
               const yTensor = tf.tensor1d(y);
               const indices = tf.tensor1d(y, 'int32');
               const weightTensor = tf.tensor1d(w);
-              const bce = (x: tf.Tensor) => binaryCrossEntropyWithLogits(x, yTensor, { reduction, weight: weighted ? weightTensor : undefined, posWeight: posWeight === undefined ? undefined : [posWeight] });
+              const bce = (x: tf.Tensor) =>
+                binaryCrossEntropyWithLogits(x, yTensor, {
+                  reduction,
+                  weight: weighted ? weightTensor : undefined,
+                  posWeight: posWeight === undefined ? undefined : [posWeight],
+                });
               const ce = (x: tf.Tensor) =>
                 tf.tidy(() => {
                   const twoClass = binaryToTwoClassLogits(x);
@@ -164,11 +206,17 @@ describeEachBackend('binary/two-class adapter', () => {
               // crossEntropy forms p - onehot from a float32 p: an absolute error of u·w·pw (times the outer
               // factor), the float32 precision of any softmax gradient (PyTorch's float32 one included).
               const gradientBound = (k: number) =>
-                6 * U * Math.abs(truth.grad.input[k]) + (2 * U * w[k] * pw + slack(k)) * scale * (reduction === 'none' ? Math.abs(upstream[k]) : 1);
+                6 * U * Math.abs(truth.grad.input[k]) +
+                (2 * U * w[k] * pw + slack(k)) * scale * (reduction === 'none' ? Math.abs(upstream[k]) : 1);
 
               expectWithin(fromBce.value, truth.value.values, valueBound(false), `BCE value (${label})`);
               expectWithin(fromCe.value, truth.value.values, valueBound(true), `CE([0, z]) value (${label})`);
-              expectWithin(fromCe.value, fromBce.value, (i) => valueBound(false)(i) + valueBound(true)(i), `CE([0, z]) vs BCE value (${label})`);
+              expectWithin(
+                fromCe.value,
+                fromBce.value,
+                (i) => valueBound(false)(i) + valueBound(true)(i),
+                `CE([0, z]) vs BCE value (${label})`,
+              );
               expectWithin(fromBce.gradient, truth.grad.input, gradientBound, `BCE gradient (${label})`);
               expectWithin(fromCe.gradient, truth.grad.input, gradientBound, `CE([0, z]) gradient (${label})`);
               expectWithin(fromCe.gradient, fromBce.gradient, (k) => 2 * gradientBound(k), `CE([0, z]) vs BCE gradient (${label})`);
@@ -213,7 +261,12 @@ describeEachBackend('binary/two-class adapter', () => {
             const w = weighted ? weight : new Float32Array(count).fill(1);
             const classWeight = posWeight === undefined ? undefined : [1, posWeight];
             // The truth is float64 cross-entropy on the [N, 2] logits themselves.
-            const truthNone = referenceCrossEntropy({ shape: [count, 2], values: z2 }, { shape: [count], values: y }, { reduction: 'none', weight: classWeight && { shape: [2], values: classWeight } }, reduction === 'none' ? upstream : undefined);
+            const truthNone = referenceCrossEntropy(
+              { shape: [count, 2], values: z2 },
+              { shape: [count], values: y },
+              { reduction: 'none', weight: classWeight && { shape: [2], values: classWeight } },
+              reduction === 'none' ? upstream : undefined,
+            );
             const scale = reduction === 'mean' ? 1 / count : 1;
             const perSample = Float64Array.from(truthNone.value.values, (v, k) => v * w[k]);
             const truthValue = reduction === 'none' ? perSample : [perSample.reduce((s, v) => s + v, 0) * scale];
@@ -223,7 +276,11 @@ describeEachBackend('binary/two-class adapter', () => {
             const indices = tf.tensor1d(y, 'int32');
             const weightTensor = tf.tensor1d(w);
             const bce = (x: tf.Tensor) =>
-              binaryCrossEntropyWithLogits(twoClassToBinaryLogits(x), yTensor, { reduction, weight: weighted ? weightTensor : undefined, posWeight: posWeight === undefined ? undefined : [posWeight] });
+              binaryCrossEntropyWithLogits(twoClassToBinaryLogits(x), yTensor, {
+                reduction,
+                weight: weighted ? weightTensor : undefined,
+                posWeight: posWeight === undefined ? undefined : [posWeight],
+              });
             const ce = (x: tf.Tensor) =>
               tf.tidy(() => {
                 if (!weighted) return crossEntropy(x, indices, { reduction, weight: classWeight });
@@ -243,7 +300,10 @@ describeEachBackend('binary/two-class adapter', () => {
             const valueBound = (i: number) => {
               const ks = items(i);
               const roundings = weighted && reduction !== 'none' ? 3 + count : 3;
-              return (roundings * U * ks.reduce((s, k) => s + perSample[k], 0) + ks.reduce((s, k) => s + slack(k) + w[k] * pw * delta(k), 0)) * scale;
+              return (
+                (roundings * U * ks.reduce((s, k) => s + perSample[k], 0) + ks.reduce((s, k) => s + slack(k) + w[k] * pw * delta(k), 0)) *
+                scale
+              );
             };
             const gradientBound = (e: number) => {
               const k = e >> 1;

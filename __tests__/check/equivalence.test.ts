@@ -12,7 +12,12 @@ const classZero = (z: tf.Tensor) => z.slice([0, 0], [-1, 1]).reshape([-1]);
 
 /** The three losses of the two-class identity, on shared two-class logits z and class indices y. */
 const ce: LossSide = { name: 'CE(z, y)', loss: (z, y) => crossEntropy(z, y) };
-const bceOfSoftmax: LossSide = { name: 'BCE(softmax(z)[:, 1], y)', loss: (p, y) => binaryCrossEntropy(p, y), input: (z) => classOne(tf.softmax(z)), target: (y) => y.toFloat() };
+const bceOfSoftmax: LossSide = {
+  name: 'BCE(softmax(z)[:, 1], y)',
+  loss: (p, y) => binaryCrossEntropy(p, y),
+  input: (z) => classOne(tf.softmax(z)),
+  target: (y) => y.toFloat(),
+};
 const bceWithLogitsOfDifference: LossSide = {
   name: 'BCEWithLogits(z1 − z0, y)',
   loss: (s, y) => binaryCrossEntropyWithLogits(s, y),
@@ -26,7 +31,13 @@ function crossEntropyWithGradientScaledBy(scale: number): LossFunction {
   return (z, y) => {
     const op = tf.customGrad(((logits: tf.Tensor) => ({
       value: crossEntropy(logits, y),
-      gradFunc: (dy: tf.Tensor) => tf.softmax(logits).sub(tf.oneHot(y as tf.Tensor1D, logits.shape[1] as number)).div(logits.shape[0] as number).mul(dy).mul(scale),
+      gradFunc: (dy: tf.Tensor) =>
+        tf
+          .softmax(logits)
+          .sub(tf.oneHot(y as tf.Tensor1D, logits.shape[1] as number))
+          .div(logits.shape[0] as number)
+          .mul(dy)
+          .mul(scale),
     })) as unknown as Parameters<typeof tf.customGrad>[0]);
     return op(z);
   };
@@ -45,10 +56,19 @@ describeEachBackend('checkEquivalence', () => {
 
   it('compares the gradients of soft targets when asked: d/dt of CE with [1 − t, t] equals d/dt of BCE', () => {
     tf.tidy(() => {
-      const z = tf.tensor2d([[0.2, 1.1], [-0.5, 0.3], [1.4, -0.2]]);
+      const z = tf.tensor2d([
+        [0.2, 1.1],
+        [-0.5, 0.3],
+        [1.4, -0.2],
+      ]);
       const t = tf.tensor1d([0.3, 0.9, 0.05]);
-      const ceOfSoftTargets: LossSide = { loss: (logits, p) => crossEntropy(logits, p), target: (p) => tf.stack([tf.scalar(1).sub(p), p], 1) };
-      const report = expectNoLeak(() => checkEquivalence(ceOfSoftTargets, bceOfSoftmax, [{ input: z, target: t }], { wrt: ['input', 'target'], rtol: 1e-5, atol: 1e-6 }));
+      const ceOfSoftTargets: LossSide = {
+        loss: (logits, p) => crossEntropy(logits, p),
+        target: (p) => tf.stack([tf.scalar(1).sub(p), p], 1),
+      };
+      const report = expectNoLeak(() =>
+        checkEquivalence(ceOfSoftTargets, bceOfSoftmax, [{ input: z, target: t }], { wrt: ['input', 'target'], rtol: 1e-5, atol: 1e-6 }),
+      );
       expect(report.passed).toBe(true);
       expect(z.isDisposed || t.isDisposed).toBe(false); // the caller's cases stay the caller's
     });
@@ -79,11 +99,20 @@ describeEachBackend('checkEquivalence', () => {
     const blindToDy: LossFunction = (z, y) => {
       const op = tf.customGrad(((logits: tf.Tensor) => ({
         value: perSample(logits, y),
-        gradFunc: (dy: tf.Tensor) => tf.softmax(logits).sub(tf.oneHot(y as tf.Tensor1D, 2)).mul(dy.mean()),
+        gradFunc: (dy: tf.Tensor) =>
+          tf
+            .softmax(logits)
+            .sub(tf.oneHot(y as tf.Tensor1D, 2))
+            .mul(dy.mean()),
       })) as unknown as Parameters<typeof tf.customGrad>[0]);
       return op(z);
     };
-    const composite: LossFunction = (z, y) => tf.logSoftmax(z).mul(tf.oneHot(y as tf.Tensor1D, 2)).sum(1).neg();
+    const composite: LossFunction = (z, y) =>
+      tf
+        .logSoftmax(z)
+        .mul(tf.oneHot(y as tf.Tensor1D, 2))
+        .sum(1)
+        .neg();
     const cases: CaseGenerator = (random) => randomCase(random, { kind: 'multiclass', classes: 2, batch: 6 });
     expect(expectNoLeak(() => checkEquivalence(perSample, composite, cases, { count: 5, rtol: 1e-5 })).passed).toBe(true);
     expect(expectNoLeak(() => checkEquivalence(blindToDy, composite, cases, { count: 5, rtol: 1e-5 })).passed).toBe(false);
@@ -92,7 +121,10 @@ describeEachBackend('checkEquivalence', () => {
   it('treats NaN as equal only to NaN and ±Infinity only to itself', () => {
     tf.tidy(() => {
       const cases = [{ input: tf.tensor2d([[1, 2]]), target: tf.tensor1d([-100], 'int32') }];
-      const constant = (value: number): LossFunction => (z) => z.sum().mul(0).add(value);
+      const constant =
+        (value: number): LossFunction =>
+        (z) =>
+          z.sum().mul(0).add(value);
       const compare = (a: LossFunction, b: LossFunction) => expectNoLeak(() => checkEquivalence(a, b, cases, { wrt: [] }));
       expect(compare(ce.loss, constant(NaN)).passed).toBe(true); // every target ignored: PyTorch's mean is NaN
       expect(compare(ce.loss, constant(0)).failures[0]).toMatch(/a NaN, b 0, \|difference\| Infinity > tolerance/);
@@ -119,12 +151,20 @@ describeEachBackend('checkEquivalence', () => {
   describe('rejects bad arguments with a LossInputError naming the argument', () => {
     it.each([
       ['a loss that is not a function', () => checkEquivalence('ce' as unknown as LossFunction, ce, twoClass), /'a'.*a loss function/],
-      ['a transform that is not a function', () => checkEquivalence(ce, { loss: ce.loss, input: 3 as unknown as LossSide['input'] }, twoClass), /'b.input'/],
+      [
+        'a transform that is not a function',
+        () => checkEquivalence(ce, { loss: ce.loss, input: 3 as unknown as LossSide['input'] }, twoClass),
+        /'b.input'/,
+      ],
       ['an unknown wrt', () => checkEquivalence(ce, ce, twoClass, { wrt: ['weight' as 'input'] }), /'options.wrt'/],
       ['no cases', () => checkEquivalence(ce, ce, []), /'cases'.*non-empty/],
       ['a count of 0', () => checkEquivalence(ce, ce, twoClass, { count: 0 }), /'options.count'/],
       ['a negative rtol', () => checkEquivalence(ce, ce, twoClass, { rtol: -1 }), /'options.rtol'/],
-      ['an int32 input to differentiate', () => checkEquivalence(ce, ce, (random) => randomCase(random, { kind: 'multiclass' }), { wrt: ['target'] }), /'cases\[0\].target'.*float32/],
+      [
+        'an int32 input to differentiate',
+        () => checkEquivalence(ce, ce, (random) => randomCase(random, { kind: 'multiclass' }), { wrt: ['target'] }),
+        /'cases\[0\].target'.*float32/,
+      ],
     ])('%s', (_, call, message) => {
       expectNoLeak(() => expect(call).toThrow(message));
       expect(call).toThrow(LossInputError);

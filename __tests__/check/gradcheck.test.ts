@@ -30,30 +30,61 @@ function weightedCrossEntropy(corruption: Corruption): TensorFunction {
       const upstream = corruption === 'missingDy' ? tf.scalar(1) : dy;
       const g = tf.softmax(z).sub(oneHot()).mul(sampleWeight(w)).div(denominator).mul(upstream);
       if (corruption === 'scaledBy1.01') return g.mul(1.01);
-      if (corruption === 'signFlipAt[1, 2]') return g.mul(tf.tensor2d([[1, 1, 1], [1, 1, -1], [1, 1, 1], [1, 1, 1]]));
+      if (corruption === 'signFlipAt[1, 2]')
+        return g.mul(
+          tf.tensor2d([
+            [1, 1, 1],
+            [1, 1, -1],
+            [1, 1, 1],
+            [1, 1, 1],
+          ]),
+        );
       return g;
     },
   }));
 }
 
 /** Logits whose gradient has no negligible element, so that every corruption matters. */
-const logits = () => tf.tensor2d([[0.3, -0.4, 0.9], [1.1, 0.2, -0.5], [-0.7, 0.6, 0.1], [0.4, -1.2, 0.8]]);
+const logits = () =>
+  tf.tensor2d([
+    [0.3, -0.4, 0.9],
+    [1.1, 0.2, -0.5],
+    [-0.7, 0.6, 0.1],
+    [0.4, -1.2, 0.8],
+  ]);
 
 describeEachBackend('gradcheck', () => {
   it('passes correct gradients: tfjs ops and compositions, and this library’s crossEntropy', () => {
     tf.tidy(() => {
       const z = logits();
       const oneHot = tf.oneHot(tf.tensor1d(LABELS, 'int32'), 3).toFloat();
-      const soft = tf.tensor2d([[0.2, 0.9, 0.5], [0.1, 0.7, 0.3], [0.6, 0.4, 0.8], [0.9, 0.05, 0.5]]);
-      const x = tf.tensor2d([[0.5, -1, 2], [1.5, 0.3, -0.2]]);
-      const w = tf.tensor2d([[0.3, -0.1], [0.8, 0.5], [-0.4, 0.2]]);
+      const soft = tf.tensor2d([
+        [0.2, 0.9, 0.5],
+        [0.1, 0.7, 0.3],
+        [0.6, 0.4, 0.8],
+        [0.9, 0.05, 0.5],
+      ]);
+      const x = tf.tensor2d([
+        [0.5, -1, 2],
+        [1.5, 0.3, -0.2],
+      ]);
+      const w = tf.tensor2d([
+        [0.3, -0.1],
+        [0.8, 0.5],
+        [-0.4, 0.2],
+      ]);
       const b = tf.tensor1d([0.1, -0.3]);
       const cases: Array<[string, TensorFunction, tf.Tensor[], number[] | undefined]> = [
         ['softmax cross-entropy', (a, t) => tf.losses.softmaxCrossEntropy(t, a), [z, oneHot], [0]],
         ['sigmoid cross-entropy (logits and soft labels)', (a, t) => tf.losses.sigmoidCrossEntropy(t, a), [z, soft], undefined],
         ['log-softmax (a [4, 3] output)', (a) => tf.logSoftmax(a), [z], undefined],
         ['tanh(x·W + b)', (xs, ws, bs) => tf.tanh(tf.matMul(xs, ws).add(bs)), [x, w, b], undefined],
-        ['crossEntropy with weight and label smoothing', (a, t) => crossEntropy(a, t, { weight: WEIGHT, labelSmoothing: 0.1 }), [z, tf.tensor1d(LABELS, 'int32')], undefined],
+        [
+          'crossEntropy with weight and label smoothing',
+          (a, t) => crossEntropy(a, t, { weight: WEIGHT, labelSmoothing: 0.1 }),
+          [z, tf.tensor1d(LABELS, 'int32')],
+          undefined,
+        ],
         ['crossEntropy with probability targets', (a, t) => crossEntropy(a, t, { reduction: 'sum' }), [z, tf.softmax(soft)], undefined],
         ['the closed-form weighted cross-entropy', weightedCrossEntropy('none'), [z], undefined],
       ];
@@ -116,7 +147,8 @@ describeEachBackend('gradcheck', () => {
     tf.tidy(() => {
       const f = weightedCrossEntropy('none');
       const z = logits();
-      const numbers = (seed: number) => gradcheck(f, [z], { seed, axisLimit: 0 }).directions.map((c) => [c.numerical, c.analytical, c.error, c.tolerance]);
+      const numbers = (seed: number) =>
+        gradcheck(f, [z], { seed, axisLimit: 0 }).directions.map((c) => [c.numerical, c.analytical, c.error, c.tolerance]);
       expect(numbers(3)).toEqual(numbers(3));
       expect(numbers(4)[1]).not.toEqual(numbers(3)[1]);
       const result = gradcheck(f, [z], { seed: 3, axisLimit: 0 });
@@ -154,7 +186,14 @@ describeEachBackend('gradcheck', () => {
       const wrongShape = withGradient((a) => ({ value: a.sum(), gradFunc: () => tf.ones([2]) }));
       const nanGradient = withGradient((a) => ({ value: a.sum(), gradFunc: (dy) => tf.fill(a.shape, NaN).mul(dy) }));
       let calls = 0;
-      const drifting = withGradient((a) => ({ value: a.sum(), gradFunc: (dy) => tf.onesLike(a).mul(dy).mul(1 + 1e-3 * calls++) }));
+      const drifting = withGradient((a) => ({
+        value: a.sum(),
+        gradFunc: (dy) =>
+          tf
+            .onesLike(a)
+            .mul(dy)
+            .mul(1 + 1e-3 * calls++),
+      }));
       const failedCheck = (f: TensorFunction) => expectNoLeak(() => gradcheck(f, [z]).sideChecks.find((c) => !c.passed));
       expect(failedCheck(viaHost)).toMatchObject({ name: 'differentiable', message: expect.stringMatching(/Cannot compute gradient/) });
       expect(failedCheck(wrongShape)).toMatchObject({ name: 'differentiable', message: expect.stringMatching(/shape/) });
@@ -167,8 +206,16 @@ describeEachBackend('gradcheck', () => {
     tf.tidy(() => {
       const z = logits();
       const output = (f: TensorFunction) => expectNoLeak(() => gradcheck(f, [z]).sideChecks[0]);
-      expect(output((a) => a.log().sum())).toMatchObject({ name: 'output', passed: false, message: expect.stringMatching(/not finite.*NaN/) });
-      expect(output((a) => a.greater(0).sum())).toMatchObject({ name: 'output', passed: false, message: expect.stringMatching(/float32.*int32/) });
+      expect(output((a) => a.log().sum())).toMatchObject({
+        name: 'output',
+        passed: false,
+        message: expect.stringMatching(/not finite.*NaN/),
+      });
+      expect(output((a) => a.greater(0).sum())).toMatchObject({
+        name: 'output',
+        passed: false,
+        message: expect.stringMatching(/float32.*int32/),
+      });
       expect(output((a) => a.sum())).toMatchObject({ name: 'output', passed: true });
     });
   });
@@ -194,10 +241,25 @@ describeEachBackend('gradcheck', () => {
     it.each([
       ['f not a function', (x: tf.Tensor) => gradcheck('f' as unknown as TensorFunction, [x]), one, /'f'.*a function/],
       ['no inputs', () => gradcheck((a) => a, []), one, /'inputs'.*non-empty/],
-      ['an int32 input to differentiate', (x: tf.Tensor) => gradcheck((a) => a.toFloat(), [x], { wrt: [0] }), () => tf.tensor1d([1], 'int32'), /'options.wrt'.*float32.*int32/],
-      ['no float32 input', (x: tf.Tensor) => gradcheck((a) => a.toFloat(), [x]), () => tf.tensor1d([1], 'int32'), /'options.wrt'.*no float32 input/],
+      [
+        'an int32 input to differentiate',
+        (x: tf.Tensor) => gradcheck((a) => a.toFloat(), [x], { wrt: [0] }),
+        () => tf.tensor1d([1], 'int32'),
+        /'options.wrt'.*float32.*int32/,
+      ],
+      [
+        'no float32 input',
+        (x: tf.Tensor) => gradcheck((a) => a.toFloat(), [x]),
+        () => tf.tensor1d([1], 'int32'),
+        /'options.wrt'.*no float32 input/,
+      ],
       ['an index out of range', (x: tf.Tensor) => gradcheck((a) => a, [x], { wrt: [1] }), one, /'options.wrt'.*\[0, 1\).*got 1/],
-      ['a non-finite input', (x: tf.Tensor) => gradcheck((a) => a, [x]), () => tf.tensor1d([1, Infinity]), /'inputs\[0\]'.*finite.*Infinity at position \[1\]/],
+      [
+        'a non-finite input',
+        (x: tf.Tensor) => gradcheck((a) => a, [x]),
+        () => tf.tensor1d([1, Infinity]),
+        /'inputs\[0\]'.*finite.*Infinity at position \[1\]/,
+      ],
       ['a step of 1', (x: tf.Tensor) => gradcheck((a) => a, [x], { step: 1 }), one, /'options.step'.*\(0, 1\)/],
       ['zero directions', (x: tf.Tensor) => gradcheck((a) => a, [x], { directions: 0 }), one, /'options.directions'.*positive integer/],
       ['a negative rtol', (x: tf.Tensor) => gradcheck((a) => a, [x], { rtol: -1 }), one, /'options.rtol'/],

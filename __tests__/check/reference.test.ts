@@ -30,7 +30,12 @@ import {
 const RTOL = 1e-12;
 const ATOL = 1e-14;
 
-type ReferenceFunction = (input: ReferenceTensor, target: ReferenceTensor, options: object, upstream?: ArrayLike<number>) => ReferenceResult;
+type ReferenceFunction = (
+  input: ReferenceTensor,
+  target: ReferenceTensor,
+  options: object,
+  upstream?: ArrayLike<number>,
+) => ReferenceResult;
 
 const REFERENCES: Record<FixtureLoss, ReferenceFunction> = {
   binaryCrossEntropy: referenceBinaryCrossEntropy,
@@ -92,8 +97,14 @@ describe('reference: gradients against central differences in float64', () => {
     const target = { shape: [2, 3, 2], values: Float64Array.of(0.2, 0.5, 0.3, 0.1, 0.5, 0.4, 0.6, 0.3, 0.1, 0.2, 0.3, 0.5) };
     const options = { weight: { shape: [2], values: [0.5, 2] }, labelSmoothing: 0.2, classAxis: -1 };
     const r = referenceCrossEntropy(logits, target, options);
-    const dInput = numericalGradient((x) => scalar(referenceCrossEntropy({ shape: logits.shape, values: x }, target, options)), logits.values);
-    const dTarget = numericalGradient((t) => scalar(referenceCrossEntropy(logits, { shape: target.shape, values: t }, options)), target.values);
+    const dInput = numericalGradient(
+      (x) => scalar(referenceCrossEntropy({ shape: logits.shape, values: x }, target, options)),
+      logits.values,
+    );
+    const dTarget = numericalGradient(
+      (t) => scalar(referenceCrossEntropy(logits, { shape: target.shape, values: t }, options)),
+      target.values,
+    );
     expect(closeTo(r.grad.input, dInput, 1e-7, 1e-9).message).toBe('');
     expect(closeTo(r.grad.target ?? [], dTarget, 1e-7, 1e-9).message).toBe('');
   });
@@ -104,7 +115,10 @@ describe('reference: gradients against central differences in float64', () => {
     const options = { weight: { shape: [3], values: [0.5, 2, 1.5] }, labelSmoothing: 0.1, reduction: 'none' as const };
     const weighted = (r: ReferenceResult) => upstream.reduce((sum, u, k) => sum + u * r.value.values[k], 0);
     const r = referenceCrossEntropy(logits, target, options, upstream);
-    const dInput = numericalGradient((x) => weighted(referenceCrossEntropy({ shape: logits.shape, values: x }, target, options)), logits.values);
+    const dInput = numericalGradient(
+      (x) => weighted(referenceCrossEntropy({ shape: logits.shape, values: x }, target, options)),
+      logits.values,
+    );
     expect(closeTo(r.grad.input, dInput, 1e-7, 1e-9).message).toBe('');
   });
 
@@ -131,8 +145,14 @@ describe('reference: invalid arguments', () => {
   it.each([
     ['an out-of-range class index', () => referenceCrossEntropy(input, { shape: [2], values: [0, 3] })],
     ['a target of the wrong shape', () => referenceNllLoss(input, { shape: [3], values: [0, 1, 2] })],
-    ['a weight of the wrong length', () => referenceCrossEntropy(input, { shape: [2], values: [0, 1] }, { weight: { shape: [2], values: [1, 1] } })],
-    ['a posWeight that does not broadcast', () => referenceBinaryCrossEntropyWithLogits(input, input, { posWeight: { shape: [2], values: [1, 1] } })],
+    [
+      'a weight of the wrong length',
+      () => referenceCrossEntropy(input, { shape: [2], values: [0, 1] }, { weight: { shape: [2], values: [1, 1] } }),
+    ],
+    [
+      'a posWeight that does not broadcast',
+      () => referenceBinaryCrossEntropyWithLogits(input, input, { posWeight: { shape: [2], values: [1, 1] } }),
+    ],
     ['an upstream of the wrong length', () => referenceBinaryCrossEntropy(input, input, { reduction: 'none' }, [1, 2])],
     ['ignoreIndex with probability targets', () => referenceCrossEntropy(input, input, { ignoreIndex: 0 })],
   ])('rejects %s', (_what, call) => {

@@ -23,7 +23,11 @@ describeEachBackend('checkUserLoss', () => {
     expect(report.passed).toBe(true);
     expect(report.kinds).toEqual(['binary']);
     const skipped = report.checks.find((c) => c.kind === 'multiclass');
-    expect(skipped).toMatchObject({ name: 'accepts', passed: true, message: expect.stringMatching(/throws .* on logits \[N, C\].*: this kind is skipped$/) });
+    expect(skipped).toMatchObject({
+      name: 'accepts',
+      passed: true,
+      message: expect.stringMatching(/throws .* on logits \[N, C\].*: this kind is skipped$/),
+    });
     expect(report.checks.filter((c) => c.kind === 'binary').map((c) => c.name)).toEqual([
       'accepts',
       'returnsTensor',
@@ -46,7 +50,9 @@ describeEachBackend('checkUserLoss', () => {
     expect(report.passed).toBe(false);
     const failed = report.checks.filter((c) => !c.passed);
     expect(failed.map((c) => c.name)).toEqual(['gradcheck']);
-    expect(failed[0].message).toMatch(/^gradcheck fails on binary case 0 \(binary \[8\]\):\ngradcheck failed: Jacobian mismatch for output 0 with respect to input 0 \('input'\)/);
+    expect(failed[0].message).toMatch(
+      /^gradcheck fails on binary case 0 \(binary \[8\]\):\ngradcheck failed: Jacobian mismatch for output 0 with respect to input 0 \('input'\)/,
+    );
     expect(report.summary).toMatch(/^the loss fails 1 check: gradcheck fails on binary case 0/);
   });
 
@@ -60,10 +66,17 @@ describeEachBackend('checkUserLoss', () => {
         .checks.filter((c) => !c.passed)
         .map((c) => [c.name, c.message]);
     // checkUserLoss counts the leak inside a tidy, which disposes it: checking leaks nothing.
-    expect(expectNoLeak(() => failedNames(leaky))).toEqual([['noLeakValue', expect.stringMatching(/^computing the loss leaves 1 tensor behind on binary case 0 .*\(use tf\.tidy\)$/)]]);
-    expect(expectNoLeak(() => failedNames((z) => tf.tidy(() => z.log().mean())))).toContainEqual(['finiteValue', expect.stringMatching(/^the loss is NaN at \[\] /)]);
+    expect(expectNoLeak(() => failedNames(leaky))).toEqual([
+      ['noLeakValue', expect.stringMatching(/^computing the loss leaves 1 tensor behind on binary case 0 .*\(use tf\.tidy\)$/)],
+    ]);
+    expect(expectNoLeak(() => failedNames((z) => tf.tidy(() => z.log().mean())))).toContainEqual([
+      'finiteValue',
+      expect.stringMatching(/^the loss is NaN at \[\] /),
+    ]);
     const viaHost: LossFunction = (z) => tf.tidy(() => tf.scalar(Array.from(z.dataSync()).reduce((a, b) => a + b, 0)));
-    expect(expectNoLeak(() => failedNames(viaHost))).toEqual([['finiteGradient', expect.stringMatching(/^tf\.grad cannot differentiate the loss with respect to its input on binary case 0/)]]);
+    expect(expectNoLeak(() => failedNames(viaHost))).toEqual([
+      ['finiteGradient', expect.stringMatching(/^tf\.grad cannot differentiate the loss with respect to its input on binary case 0/)],
+    ]);
   });
 
   it('fails a loss that accepts neither kind, or throws on a kind asked for', () => {
@@ -75,7 +88,9 @@ describeEachBackend('checkUserLoss', () => {
     expect(none.checks.map((c) => c.passed)).toEqual([true, true, false]);
     expect(none.summary).toMatch(/accepts neither binary logits \[N\] .* nor logits \[N, C\]/);
     const asked = expectNoLeak(() => checkUserLoss(sigmoidLoss, { kinds: ['multiclass'] }));
-    expect(asked.checks).toEqual([{ name: 'accepts', kind: 'multiclass', passed: false, message: expect.stringMatching(/^the loss throws \(.*\) on logits \[N, C\]/) }]);
+    expect(asked.checks).toEqual([
+      { name: 'accepts', kind: 'multiclass', passed: false, message: expect.stringMatching(/^the loss throws \(.*\) on logits \[N, C\]/) },
+    ]);
   });
 
   it.each([

@@ -16,16 +16,26 @@ describeEachBackend('runVerifySuite', () => {
 
   it('fails the checks that involve crossEntropy when its value is 0.1% off, and says which case', () => {
     const exact = crossEntropyModule.crossEntropy;
-    jest.spyOn(crossEntropyModule, 'crossEntropy').mockImplementation((input, target, options) => tf.mul(exact(input, target, options), 1.001));
+    jest
+      .spyOn(crossEntropyModule, 'crossEntropy')
+      .mockImplementation((input, target, options) => tf.mul(exact(input, target, options), 1.001));
     const rows = runVerifySuite({ seed: 5 });
-    expect(rows.filter((r) => !r.passed).map((r) => r.check)).toEqual(['CE(z, y) == BCEWithLogits(z1 - z0, y)', 'CE(z, y) == BCE(softmax(z)[:,1], y)', 'BCEWithLogits(s, y) == CE([0, s], y)']);
-    expect(rows[0].failure).toMatch(/^mean: 'CE\(z, y\)' and 'BCEWithLogits\(z1 - z0, y\)' differ on \d+ of 16 cases .* differ in value on case \d+ \(N=\d+ \|z\|<=\d+\)/);
+    expect(rows.filter((r) => !r.passed).map((r) => r.check)).toEqual([
+      'CE(z, y) == BCEWithLogits(z1 - z0, y)',
+      'CE(z, y) == BCE(softmax(z)[:,1], y)',
+      'BCEWithLogits(s, y) == CE([0, s], y)',
+    ]);
+    expect(rows[0].failure).toMatch(
+      /^mean: 'CE\(z, y\)' and 'BCEWithLogits\(z1 - z0, y\)' differ on \d+ of 16 cases .* differ in value on case \d+ \(N=\d+ \|z\|<=\d+\)/,
+    );
   });
 
   it('fails the checks that differentiate crossEntropy when its gradient is 1% off', () => {
     const exact = crossEntropyModule.crossEntropy;
     const scaleGradient = tf.customGrad((x) => ({ value: tf.clone(x as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.mul(dy, 1.01) }));
-    jest.spyOn(crossEntropyModule, 'crossEntropy').mockImplementation((input, target, options) => exact(scaleGradient(input as tf.Tensor), target, options));
+    jest
+      .spyOn(crossEntropyModule, 'crossEntropy')
+      .mockImplementation((input, target, options) => exact(scaleGradient(input as tf.Tensor), target, options));
     const rows = runVerifySuite({ seed: 5 });
     expect(rows.filter((r) => !r.passed).map((r) => r.check)).toEqual([
       'CE(z, y) == BCEWithLogits(z1 - z0, y)',

@@ -38,6 +38,8 @@ describe('runBench (quick, one small case)', () => {
   });
 
   it('names the cases when a filter matches none', async () => {
-    await expect(runBench({ backends: ['cpu'], quick: true, torch: false, only: 'no such case' })).rejects.toThrow(/softmax CE \[1024,10\]/);
+    await expect(runBench({ backends: ['cpu'], quick: true, torch: false, only: 'no such case' })).rejects.toThrow(
+      /softmax CE \[1024,10\]/,
+    );
   });
 });

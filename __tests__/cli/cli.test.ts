@@ -16,7 +16,10 @@ describe('command line', () => {
   });
 
   it('parses commands, --flag value, --flag=value and switches, and rejects a flag without its value', () => {
-    expect(parseArgs(['verify', '--backend', 'all', '--seed=7', '--json'], ['json'])).toEqual({ command: 'verify', flags: { backend: 'all', seed: '7', json: true } });
+    expect(parseArgs(['verify', '--backend', 'all', '--seed=7', '--json'], ['json'])).toEqual({
+      command: 'verify',
+      flags: { backend: 'all', seed: '7', json: true },
+    });
     expect(() => parseArgs(['verify', '--backend'], ['json'])).toThrow('--backend needs a value');
     expect(() => parseArgs(['verify', 'bench'], [])).toThrow("unexpected argument 'bench'");
   });
@@ -25,8 +28,12 @@ describe('command line', () => {
     const unavailable = { tensorflow: '@tensorflow/tfjs-node: Cannot find module' };
     expect(selectBackends(undefined, ['wasm', 'cpu'], unavailable)).toEqual(['wasm']);
     expect(selectBackends('all', ['wasm', 'cpu'], unavailable)).toEqual(['wasm', 'cpu']);
-    expect(() => selectBackends('tensorflow', ['wasm', 'cpu'], unavailable)).toThrow(/not available here \(@tensorflow\/tfjs-node: Cannot find module\)/);
-    expect(() => selectBackends('webgl', ['wasm', 'cpu'], unavailable)).toThrow(/--backend must be one of tensorflow, wasm, cpu, all, got 'webgl'/);
+    expect(() => selectBackends('tensorflow', ['wasm', 'cpu'], unavailable)).toThrow(
+      /not available here \(@tensorflow\/tfjs-node: Cannot find module\)/,
+    );
+    expect(() => selectBackends('webgl', ['wasm', 'cpu'], unavailable)).toThrow(
+      /--backend must be one of tensorflow, wasm, cpu, all, got 'webgl'/,
+    );
   });
 
   it('verify runs every check on each backend, passes, and leaves no tensor behind', async () => {
@@ -50,13 +57,19 @@ describe('command line', () => {
 
   it('the verify --loss command exits 1 on an ES module loss whose gradient is 5% off, naming gradcheck', () => {
     // A child process: Jest's module sandbox cannot import() an ES module.
-    const result = spawnSync(`${__dirname}/../../node_modules/.bin/tsx`, ['src/cli/main.ts', 'verify', '--loss', fixture('scaled-gradient-loss.mjs'), '--backend', 'cpu'], { encoding: 'utf8' });
+    const result = spawnSync(
+      `${__dirname}/../../node_modules/.bin/tsx`,
+      ['src/cli/main.ts', 'verify', '--loss', fixture('scaled-gradient-loss.mjs'), '--backend', 'cpu'],
+      { encoding: 'utf8' },
+    );
     expect(result.stdout).toMatch(/FAIL \[cpu\] gradcheck \(binary\): gradcheck fails/);
     expect(result.status).toBe(1);
   });
 
   it('verify --loss says what a module must export when it exports no loss', async () => {
-    await expect(loadLoss(fixture('no-function.js'))).rejects.toThrow(/must export the loss as a default export, an export named 'loss', or a single exported function; it exports no functions/);
+    await expect(loadLoss(fixture('no-function.js'))).rejects.toThrow(
+      /must export the loss as a default export, an export named 'loss', or a single exported function; it exports no functions/,
+    );
     await expect(loadLoss(fixture('good-loss.js'), 'myLoss')).rejects.toThrow(/an export named 'myLoss'/);
   });
 });

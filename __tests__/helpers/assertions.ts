@@ -77,7 +77,13 @@ export function evaluateLoss<Options>(
 }
 
 /** A loss's gradients for its input and its target, with upstream gradient `dy` (default 1), failing if a tensor is left behind. */
-export function lossGradients<Options>(loss: LossUnderTest<Options>, input: tf.Tensor, target: tf.Tensor, options?: Options, dy?: tf.Tensor): [number[], number[]] {
+export function lossGradients<Options>(
+  loss: LossUnderTest<Options>,
+  input: tf.Tensor,
+  target: tf.Tensor,
+  options?: Options,
+  dy?: tf.Tensor,
+): [number[], number[]] {
   return expectNoLeak(() => {
     const [dx, dt] = tf.grads((x: tf.Tensor, t: tf.Tensor) => loss(x, t, options))([input, target], dy);
     const out: [number[], number[]] = [Array.from(dx.dataSync()), Array.from(dt.dataSync())];

@@ -70,7 +70,10 @@ export function isFixtureTensor(option: unknown): option is FixtureTensor {
 }
 
 /** The case's options with each tensor option (weight, posWeight) made by `makeTensor`. */
-export function mapTensorOptions<T>(options: FixtureCase['options'], makeTensor: (t: FixtureTensor) => T): { [option: string]: number | string | T } {
+export function mapTensorOptions<T>(
+  options: FixtureCase['options'],
+  makeTensor: (t: FixtureTensor) => T,
+): { [option: string]: number | string | T } {
   const out: { [option: string]: number | string | T } = {};
   for (const [name, option] of Object.entries(options)) out[name] = isFixtureTensor(option) ? makeTensor(option) : option;
   return out;

@@ -7,7 +7,9 @@ import { matchers } from '../../src/jest';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 /** `tf.customGrad` for a function of one tensor: its value, and the gradient it claims for an upstream dy. */
-function withGradient(forward: (x: tf.Tensor) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor }): (x: tf.Tensor) => tf.Tensor {
+function withGradient(
+  forward: (x: tf.Tensor) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor },
+): (x: tf.Tensor) => tf.Tensor {
   const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
   return (x) => op(x);
 }
@@ -25,12 +27,24 @@ describeEachBackend('jest matchers', () => {
 
   describe('toBeCloseToTensor', () => {
     it('passes within atol + rtol·|expected|, for tensors and nested arrays, and fails beyond', () => {
-      const x = tf.tensor2d([[1, 2], [3, 4]]);
-      const y = tf.tensor2d([[1.01, 2], [3, 4]]);
+      const x = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]);
+      const y = tf.tensor2d([
+        [1.01, 2],
+        [3, 4],
+      ]);
       expectNoLeak(() => {
-        expect(x).toBeCloseToTensor([[1, 2], [3, 4.000001]]);
+        expect(x).toBeCloseToTensor([
+          [1, 2],
+          [3, 4.000001],
+        ]);
         expect(x).toBeCloseToTensor(y, { atol: 0.02 });
-        expect(x).not.toBeCloseToTensor([[1, 2], [3, 4.1]]);
+        expect(x).not.toBeCloseToTensor([
+          [1, 2],
+          [3, 4.1],
+        ]);
         expect([0.5, NaN, Infinity]).toBeCloseToTensor([0.5, NaN, Infinity], { rtol: 0, atol: 0 });
         expect([NaN]).not.toBeCloseToTensor([Infinity], { rtol: 1, atol: 1 });
         expect([-Infinity]).not.toBeCloseToTensor([Infinity]);
@@ -39,9 +53,20 @@ describeEachBackend('jest matchers', () => {
     });
 
     it('says where, how far, and what tolerance, and names a shape mismatch', () => {
-      const x = tf.tensor2d([[1, 2], [3, 4]]);
+      const x = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]);
       expectNoLeak(() => {
-        expect(() => expect(x).toBeCloseToTensor([[1, 2], [3.5, 4]], { rtol: 0, atol: 0.1 })).toThrow(
+        expect(() =>
+          expect(x).toBeCloseToTensor(
+            [
+              [1, 2],
+              [3.5, 4],
+            ],
+            { rtol: 0, atol: 0.1 },
+          ),
+        ).toThrow(
           /1 of 4 elements differ; worst at \[1, 0\]: received 3, expected 3\.5, \|difference\| 0\.5 > tolerance 0\.1 \(atol 0\.1 \+ rtol 0·\|expected\|\)/,
         );
         expect(() => expect(x).toBeCloseToTensor([1, 2, 3, 4])).toThrow(/received shape \[2, 2\], expected shape \[4\]/);
@@ -57,7 +82,9 @@ describeEachBackend('jest matchers', () => {
       expectNoLeak(() => {
         expect(sumOfSquares(1)).toPassGradcheck([x]);
         expect(sumOfSquares(1.01)).not.toPassGradcheck([x]);
-        expect(() => expect(sumOfSquares(1.01)).toPassGradcheck([x], { names: ['x'] })).toThrow(/Jacobian mismatch for output 0 with respect to input 0 \('x'\)/);
+        expect(() => expect(sumOfSquares(1.01)).toPassGradcheck([x], { names: ['x'] })).toThrow(
+          /Jacobian mismatch for output 0 with respect to input 0 \('x'\)/,
+        );
       });
       x.dispose();
     });
@@ -65,12 +92,20 @@ describeEachBackend('jest matchers', () => {
 
   describe('toBeEquivalentLoss', () => {
     it('passes equivalent losses and reports the first difference otherwise', () => {
-      const composite: LossFunction = (z, y) => tf.logSoftmax(z).mul(tf.oneHot(y as tf.Tensor1D, 2)).sum(1).mean().neg();
+      const composite: LossFunction = (z, y) =>
+        tf
+          .logSoftmax(z)
+          .mul(tf.oneHot(y as tf.Tensor1D, 2))
+          .sum(1)
+          .mean()
+          .neg();
       const smoothed: LossFunction = (z, y) => crossEntropy(z, y, { labelSmoothing: 0.1 });
       expectNoLeak(() => {
         expect(crossEntropy).toBeEquivalentLoss(composite, twoClass, { count: 5, rtol: 1e-5 });
         expect(crossEntropy).not.toBeEquivalentLoss(smoothed, twoClass, { count: 5 });
-        expect(() => expect(crossEntropy).toBeEquivalentLoss(smoothed, twoClass, { count: 5 })).toThrow(/'crossEntropy' and 'smoothed' differ on 5 of 5 cases/);
+        expect(() => expect(crossEntropy).toBeEquivalentLoss(smoothed, twoClass, { count: 5 })).toThrow(
+          /'crossEntropy' and 'smoothed' differ on 5 of 5 cases/,
+        );
       });
     });
   });

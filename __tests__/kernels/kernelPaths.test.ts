@@ -58,7 +58,9 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
     const close = Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= ATOL + RTOL * Math.abs(e);
     if (!close) bad.push(`[${k}] ${a} vs ${e}`);
   }
-  expect(bad.length === 0 ? 'close' : `${what}: ${bad.length} of ${actual.length} differ, e.g. ${bad.slice(0, 3).join(', ')}`).toBe('close');
+  expect(bad.length === 0 ? 'close' : `${what}: ${bad.length} of ${actual.length} differ, e.g. ${bad.slice(0, 3).join(', ')}`).toBe(
+    'close',
+  );
 }
 
 interface Outcome {
@@ -150,7 +152,8 @@ function crossEntropyWithProbabilities(o: ClassOptions) {
     return fusedLoss(
       [logits, target],
       args.layout,
-      (withGradients, [values, probabilities]) => softmaxCrossEntropyWithProbabilities({ ...args, logits: values, target: probabilities }, withGradients),
+      (withGradients, [values, probabilities]) =>
+        softmaxCrossEntropyWithProbabilities({ ...args, logits: values, target: probabilities }, withGradients),
       (withGradients, [x, t]) => softmaxCrossEntropyWithProbabilitiesComposite({ ...args, logits: x, target: t }, withGradients),
     );
   };
@@ -243,21 +246,47 @@ describeEachBackend('kernel paths', () => {
     const cases: Array<{ name: string; shape: number[]; options: ClassOptions; extreme?: boolean; ignored?: number[] }> = [];
     for (const reduction of REDUCTIONS) {
       cases.push({ name: `plain ${reduction}`, shape: [6, classes], options: { reduction } });
-      cases.push({ name: `weights, ignoreIndex -100, smoothing 0.2, ${reduction}`, shape: [6, classes], options: { reduction, weight: [0.5, 2, 1, 0, 3], labelSmoothing: 0.2 }, ignored: [2] });
-      cases.push({ name: `K-dim [2, C, 3, 2], ignoreIndex 1 (in range), ${reduction}`, shape: [2, classes, 3, 2], options: { reduction, ignoreIndex: 1, labelSmoothing: 0.1 } });
-      cases.push({ name: `channels-last [2, 3, C], weights, ${reduction}`, shape: [2, 3, classes], options: { reduction, classAxis: -1, weight: [1, 2, 3, 4, 5] } });
-      cases.push({ name: `extreme logits (±1e4, 88, -104), smoothing, ${reduction}`, shape: [6, classes], options: { reduction, labelSmoothing: 0.3 }, extreme: true });
+      cases.push({
+        name: `weights, ignoreIndex -100, smoothing 0.2, ${reduction}`,
+        shape: [6, classes],
+        options: { reduction, weight: [0.5, 2, 1, 0, 3], labelSmoothing: 0.2 },
+        ignored: [2],
+      });
+      cases.push({
+        name: `K-dim [2, C, 3, 2], ignoreIndex 1 (in range), ${reduction}`,
+        shape: [2, classes, 3, 2],
+        options: { reduction, ignoreIndex: 1, labelSmoothing: 0.1 },
+      });
+      cases.push({
+        name: `channels-last [2, 3, C], weights, ${reduction}`,
+        shape: [2, 3, classes],
+        options: { reduction, classAxis: -1, weight: [1, 2, 3, 4, 5] },
+      });
+      cases.push({
+        name: `extreme logits (±1e4, 88, -104), smoothing, ${reduction}`,
+        shape: [6, classes],
+        options: { reduction, labelSmoothing: 0.3 },
+        extreme: true,
+      });
     }
     for (const reduction of REDUCTIONS) {
       // 13 classes: rows long enough for the fused path's SIMD loops, with a tail of 1 past the vectors of 4.
       const weight = Array.from({ length: 13 }, (_, c) => 0.25 * (c % 5));
-      cases.push({ name: `13 classes (SIMD rows), weights, smoothing, ignoreIndex 3, ${reduction}`, shape: [7, 13], options: { reduction, weight, labelSmoothing: 0.15, ignoreIndex: 3 } });
+      cases.push({
+        name: `13 classes (SIMD rows), weights, smoothing, ignoreIndex 3, ${reduction}`,
+        shape: [7, 13],
+        options: { reduction, weight, labelSmoothing: 0.15, ignoreIndex: 3 },
+      });
       cases.push({ name: `13 classes (SIMD rows), extreme logits, ${reduction}`, shape: [7, 13], options: { reduction }, extreme: true });
     }
     cases.push({ name: 'two classes, extreme logits', shape: [8, 2], options: { labelSmoothing: 0.1, weight: [0.3, 2] }, extreme: true });
     cases.push({ name: 'two classes, K-dim [2, 2, 5]', shape: [2, 2, 5], options: { reduction: 'none' } });
     cases.push({ name: 'unbatched [C]', shape: [classes], options: { weight: [1, 2, 3, 4, 5] } });
-    cases.push({ name: 'every target of weight 0, smoothing (NaN as PyTorch)', shape: [3, classes], options: { weight: [0, 0, 0, 0, 0], labelSmoothing: 0.1 } });
+    cases.push({
+      name: 'every target of weight 0, smoothing (NaN as PyTorch)',
+      shape: [3, classes],
+      options: { weight: [0, 0, 0, 0, 0], labelSmoothing: 0.1 },
+    });
     cases.push({ name: 'every target ignored (mean NaN)', shape: [3, classes], options: {}, ignored: [0, 1, 2] });
 
     cases.forEach(({ name, shape, options, extreme, ignored }, caseIndex) => {
@@ -265,17 +294,23 @@ describeEachBackend('kernel paths', () => {
         const args = classArgs(shape, options);
         const samples = sizeOf(args.sampleShape);
         const next = random(100 + caseIndex);
-        const labels = Array.from({ length: samples }, (_, s) => (ignored?.includes(s) ? args.ignoreIndex : Math.floor(next() * args.layout.classes)));
+        const labels = Array.from({ length: samples }, (_, s) =>
+          ignored?.includes(s) ? args.ignoreIndex : Math.floor(next() * args.layout.classes),
+        );
         // A target equal to an in-range ignoreIndex is ignored too: make sure some are.
         if (args.ignoreIndex >= 0) labels[0] = args.ignoreIndex;
         const logitValues = makeLogits(sizeOf(shape), caseIndex, 4, extreme === true);
         const logits = tf.tensor(logitValues, shape);
         const target = tf.tensor(labels, args.sampleShape, 'int32');
-        const referenceOptions = { ...options, weight: options.weight === undefined ? undefined : { shape: [args.layout.classes], values: float32(options.weight) } };
+        const referenceOptions = {
+          ...options,
+          weight: options.weight === undefined ? undefined : { shape: [args.layout.classes], values: float32(options.weight) },
+        };
         expectPathsMatchReference(
           crossEntropyWithIndices(target, options),
           [logits],
-          (upstream) => referenceCrossEntropy({ shape, values: logitValues }, { shape: args.sampleShape, values: labels }, referenceOptions, upstream),
+          (upstream) =>
+            referenceCrossEntropy({ shape, values: logitValues }, { shape: args.sampleShape, values: labels }, referenceOptions, upstream),
           args.reduction === 'none' ? samples : 1,
           name,
         );
@@ -289,7 +324,11 @@ describeEachBackend('kernel paths', () => {
     const cases: Array<{ name: string; shape: number[]; options: ClassOptions; extreme?: boolean }> = [];
     for (const reduction of REDUCTIONS) {
       cases.push({ name: `plain ${reduction}`, shape: [5, classes], options: { reduction } });
-      cases.push({ name: `weights and smoothing 0.25, ${reduction}`, shape: [5, classes], options: { reduction, weight: [0.5, 2, 0, 3], labelSmoothing: 0.25 } });
+      cases.push({
+        name: `weights and smoothing 0.25, ${reduction}`,
+        shape: [5, classes],
+        options: { reduction, weight: [0.5, 2, 0, 3], labelSmoothing: 0.25 },
+      });
       cases.push({ name: `K-dim [2, C, 3], ${reduction}`, shape: [2, classes, 3], options: { reduction, labelSmoothing: 0.1 } });
       cases.push({ name: `extreme logits, ${reduction}`, shape: [5, classes], options: { reduction }, extreme: true });
     }
@@ -309,11 +348,15 @@ describeEachBackend('kernel paths', () => {
         });
         const probabilityValues = Array.from(probabilities.dataSync());
         const logits = tf.tensor(logitValues, shape);
-        const referenceOptions = { ...options, weight: options.weight === undefined ? undefined : { shape: [args.layout.classes], values: float32(options.weight) } };
+        const referenceOptions = {
+          ...options,
+          weight: options.weight === undefined ? undefined : { shape: [args.layout.classes], values: float32(options.weight) },
+        };
         expectPathsMatchReference(
           crossEntropyWithProbabilities(options),
           [logits, probabilities],
-          (upstream) => referenceCrossEntropy({ shape, values: logitValues }, { shape, values: probabilityValues }, referenceOptions, upstream),
+          (upstream) =>
+            referenceCrossEntropy({ shape, values: logitValues }, { shape, values: probabilityValues }, referenceOptions, upstream),
           args.reduction === 'none' ? sizeOf(args.sampleShape) : 1,
           name,
         );
@@ -326,7 +369,11 @@ describeEachBackend('kernel paths', () => {
     const classes = 3;
     const cases: Array<{ name: string; shape: number[]; options: ClassOptions }> = [];
     for (const reduction of REDUCTIONS) {
-      cases.push({ name: `weights, ignoreIndex 2, ${reduction}`, shape: [6, classes], options: { reduction, weight: [1, 0.5, 4], ignoreIndex: 2 } });
+      cases.push({
+        name: `weights, ignoreIndex 2, ${reduction}`,
+        shape: [6, classes],
+        options: { reduction, weight: [1, 0.5, 4], ignoreIndex: 2 },
+      });
       cases.push({ name: `K-dim [2, C, 4], ${reduction}`, shape: [2, classes, 4], options: { reduction } });
       cases.push({ name: `channels-last [4, 2, C], ${reduction}`, shape: [4, 2, classes], options: { reduction, classAxis: -1 } });
     }
@@ -343,11 +390,15 @@ describeEachBackend('kernel paths', () => {
         });
         const valueData = Array.from(values.dataSync());
         const target = tf.tensor(labels, args.sampleShape, 'int32');
-        const referenceOptions = { ...options, weight: options.weight === undefined ? undefined : { shape: [args.layout.classes], values: float32(options.weight) } };
+        const referenceOptions = {
+          ...options,
+          weight: options.weight === undefined ? undefined : { shape: [args.layout.classes], values: float32(options.weight) },
+        };
         expectPathsMatchReference(
           nll(target, options),
           [values],
-          (upstream) => referenceNllLoss({ shape, values: valueData }, { shape: args.sampleShape, values: labels }, referenceOptions, upstream),
+          (upstream) =>
+            referenceNllLoss({ shape, values: valueData }, { shape: args.sampleShape, values: labels }, referenceOptions, upstream),
           args.reduction === 'none' ? samples : 1,
           name,
         );
@@ -363,7 +414,10 @@ describeEachBackend('kernel paths', () => {
     const cases: Array<{ name: string; options: BinaryOptions }> = [];
     for (const reduction of REDUCTIONS) {
       cases.push({ name: `plain ${reduction}`, options: { reduction } });
-      cases.push({ name: `weight ${reduction}`, options: { reduction, weight: float32(Array.from({ length: n }, (_, k) => 0.25 * (k % 5))) } });
+      cases.push({
+        name: `weight ${reduction}`,
+        options: { reduction, weight: float32(Array.from({ length: n }, (_, k) => 0.25 * (k % 5))) },
+      });
     }
     cases.forEach(({ name, options }, caseIndex) => {
       it(`on probabilities, ${name}, with 0 and 1 among them: both paths give the reference`, () => {
@@ -376,7 +430,13 @@ describeEachBackend('kernel paths', () => {
         expectPathsMatchReference(
           bce(options),
           [probabilities, target],
-          (upstream) => referenceBinaryCrossEntropy({ shape, values: probabilityValues }, { shape, values: targetValues }, { ...options, weight }, upstream),
+          (upstream) =>
+            referenceBinaryCrossEntropy(
+              { shape, values: probabilityValues },
+              { shape, values: targetValues },
+              { ...options, weight },
+              upstream,
+            ),
           options.reduction === 'none' ? n : 1,
           name,
         );
@@ -395,7 +455,12 @@ describeEachBackend('kernel paths', () => {
           bceWithLogits({ ...options, posWeight }),
           [logits, target],
           (upstream) =>
-            referenceBinaryCrossEntropyWithLogits({ shape, values: logitValues }, { shape, values: targetValues }, { ...options, weight, posWeight: { shape, values: posWeight } }, upstream),
+            referenceBinaryCrossEntropyWithLogits(
+              { shape, values: logitValues },
+              { shape, values: targetValues },
+              { ...options, weight, posWeight: { shape, values: posWeight } },
+              upstream,
+            ),
           options.reduction === 'none' ? n : 1,
           name,
         );
@@ -408,7 +473,10 @@ describeEachBackend('kernel paths', () => {
     for (const path of PATHS) {
       setKernelPath(path);
       const before = tf.memory().numTensors;
-      const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+      const logits = tf.tensor2d([
+        [2, 0, -1],
+        [0.5, 1.5, 0],
+      ]);
       const target = tf.tensor1d([0, 2], 'int32');
       const loss = crossEntropyWithIndices(target, {});
       // A gradient of a function that calls the op twice, once outside any tape, reaches the same numbers.

@@ -16,7 +16,13 @@ import { seededRandom } from '../../src/check/random';
 /** Seeded uniform numbers in [0, 1): the same inputs on every backend and run. */
 const random = (seed: number): (() => number) => seededRandom(seed).uniform;
 
-function run(simd: boolean, logits: Float32Array, target: Int32Array, classes: number, options: { weight?: Float32Array; labelSmoothing?: number; ignoreIndex?: number; reduction?: Reduction }) {
+function run(
+  simd: boolean,
+  logits: Float32Array,
+  target: Int32Array,
+  classes: number,
+  options: { weight?: Float32Array; labelSmoothing?: number; ignoreIndex?: number; reduction?: Reduction },
+) {
   setSimdEnabled(simd);
   try {
     const rows = target.length;
@@ -64,7 +70,17 @@ describe('SIMD softmax rows', () => {
 
   const cases: Array<{ name: string; rows: number; classes: number; options: Parameters<typeof run>[4]; special?: boolean }> = [
     { name: '1000 classes, two blocks of rows (2.2M logits)', rows: 2200, classes: 1000, options: {} },
-    { name: '13 classes (vector body and a tail of 1), weights, smoothing, ignored rows, none', rows: 50, classes: 13, options: { weight: Float32Array.from({ length: 13 }, (_, c) => (c % 4) * 0.5), labelSmoothing: 0.2, ignoreIndex: 4, reduction: 'none' } },
+    {
+      name: '13 classes (vector body and a tail of 1), weights, smoothing, ignored rows, none',
+      rows: 50,
+      classes: 13,
+      options: {
+        weight: Float32Array.from({ length: 13 }, (_, c) => (c % 4) * 0.5),
+        labelSmoothing: 0.2,
+        ignoreIndex: 4,
+        reduction: 'none',
+      },
+    },
     { name: '8 classes (no tail), sum', rows: 40, classes: 8, options: { reduction: 'sum' } },
     { name: '11 classes with ±1e4, ±Infinity and NaN logits, none', rows: 30, classes: 11, options: { reduction: 'none' }, special: true },
   ];
@@ -89,10 +105,22 @@ describe('SIMD softmax rows', () => {
   }
 });
 
-function runBinary(simd: boolean, input: Float32Array, target: Float32Array, options: { weight?: Float32Array; posWeight?: Float32Array; reduction?: Reduction }) {
+function runBinary(
+  simd: boolean,
+  input: Float32Array,
+  target: Float32Array,
+  options: { weight?: Float32Array; posWeight?: Float32Array; reduction?: Reduction },
+) {
   setSimdEnabled(simd);
   try {
-    const args = { input, target, weight: options.weight ?? null, posWeight: options.posWeight ?? null, reduction: options.reduction ?? 'mean', shape: [input.length] };
+    const args = {
+      input,
+      target,
+      weight: options.weight ?? null,
+      posWeight: options.posWeight ?? null,
+      reduction: options.reduction ?? 'mean',
+      shape: [input.length],
+    };
     return binaryCrossEntropyFromLogits(args, true);
   } finally {
     setSimdEnabled(true);
@@ -113,7 +141,11 @@ describe('SIMD binary cross-entropy with logits', () => {
       if (special === true) input.set([1e4, -1e4, Infinity, -Infinity, NaN, 0, -0, 30, -30, 88, -104], 0);
       const withWeights =
         options.reduction === 'none'
-          ? { ...options, weight: Float32Array.from({ length: size }, (_, k) => (k % 5) * 0.5), posWeight: Float32Array.from({ length: size }, (_, k) => 0.5 + (k % 3)) }
+          ? {
+              ...options,
+              weight: Float32Array.from({ length: size }, (_, k) => (k % 5) * 0.5),
+              posWeight: Float32Array.from({ length: size }, (_, k) => 0.5 + (k % 3)),
+            }
           : options;
       const simd = runBinary(true, input, target, withWeights);
       const plain = runBinary(false, input, target, withWeights);

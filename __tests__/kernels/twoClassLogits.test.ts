@@ -12,7 +12,10 @@ describeEachBackend('twoClassLogits', () => {
       it(`[${path}] [${shape}] -> rows [0, z], exactly; the gradient is column 1 of the upstream gradient`, () => {
         setKernelPath(path);
         const z = tf.tensor(values, shape);
-        const upstream = tf.tensor2d(Array.from({ length: 20 }, (_, k) => (k % 2 === 0 ? 100 + k : k / 4)), [10, 2]);
+        const upstream = tf.tensor2d(
+          Array.from({ length: 20 }, (_, k) => (k % 2 === 0 ? 100 + k : k / 4)),
+          [10, 2],
+        );
         const rows = expectNoLeak(() => {
           const t = twoClassLogits(z, 10);
           const data = { shape: t.shape, values: Array.from(t.dataSync()) };

@@ -22,7 +22,11 @@ function binaryModel(): tf.Sequential {
   return tf.sequential({
     layers: [
       tf.layers.dense({ units: 5, activation: 'relu', inputShape: [3], kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }), biasInitializer: tf.initializers.constant({ value: 0.25 }) }),
+      tf.layers.dense({
+        units: 1,
+        kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }),
+        biasInitializer: tf.initializers.constant({ value: 0.25 }),
+      }),
       new BinaryAsTwoClass(),
     ],
   });
@@ -31,12 +35,18 @@ function binaryModel(): tf.Sequential {
 describeEachBackend('BinaryAsTwoClass layer', () => {
   it('turns the [batch, 1] logit into rows [0, z] and has no weights', () => {
     const model = binaryModel();
-    const x = tf.tensor2d([[1, -2, 0.5], [0, 3, -1]]);
+    const x = tf.tensor2d([
+      [1, -2, 0.5],
+      [0, 3, -1],
+    ]);
     const [out, logit] = tf.tidy(() => {
       const headOnly = tf.sequential({ layers: model.layers.slice(0, 2) });
       return [(model.predict(x) as tf.Tensor).arraySync() as number[][], (headOnly.predict(x) as tf.Tensor).dataSync()];
     });
-    expect(out).toEqual([[0, logit[0]], [0, logit[1]]]);
+    expect(out).toEqual([
+      [0, logit[0]],
+      [0, logit[1]],
+    ]);
     expect(model.layers[2].countParams()).toBe(0);
     expect(model.outputs[0].shape).toEqual([null, 2]);
     x.dispose();
@@ -46,14 +56,24 @@ describeEachBackend('BinaryAsTwoClass layer', () => {
   it('refuses an input that is not [batch, 1], naming the layer and the shape', () => {
     const build = () => tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] }), new BinaryAsTwoClass()] });
     expect(build).toThrow(LossInputError);
-    expect(build).toThrow("BinaryAsTwoClass: argument 'inputShape' must be the output of a one-unit binary head, [batch, 1], got shape [null, 2]");
+    expect(build).toThrow(
+      "BinaryAsTwoClass: argument 'inputShape' must be the output of a one-unit binary head, [batch, 1], got shape [null, 2]",
+    );
   });
 
   it('is saved and loaded with the model (model.save, then tf.loadLayersModel): the same predictions', async () => {
     const model = binaryModel();
     model.compile({ optimizer: tf.train.sgd(0.1), loss: categoricalCrossEntropyLoss() });
-    const x = tf.tensor2d([[1, -2, 0.5], [0, 3, -1], [2, 2, 2]]);
-    const oneHot = tf.tensor2d([[0, 1], [1, 0], [0, 1]]);
+    const x = tf.tensor2d([
+      [1, -2, 0.5],
+      [0, 3, -1],
+      [2, 2, 2],
+    ]);
+    const oneHot = tf.tensor2d([
+      [0, 1],
+      [1, 0],
+      [0, 1],
+    ]);
     await model.fit(x, oneHot, { epochs: 3, verbose: 0 });
     const artifacts = await saveToMemory(model);
     expect(JSON.stringify(artifacts.modelTopology)).toContain('"class_name":"BinaryAsTwoClass"');

@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { binaryTargetsToTwoClassProbs } from '../../src/adapter/targets';
 import { referenceBinaryCrossEntropyWithLogits } from '../../src/check/reference';
 import { seededRandom } from '../../src/check/random';
-import { BinaryAsTwoClass, binaryCrossEntropyWithLogitsLoss, categoricalCrossEntropyLoss, classificationLossFn, LayersLoss, sparseCategoricalCrossEntropyLoss } from '../../src/layers';
+import {
+  BinaryAsTwoClass,
+  binaryCrossEntropyWithLogitsLoss,
+  categoricalCrossEntropyLoss,
+  classificationLossFn,
+  LayersLoss,
+  sparseCategoricalCrossEntropyLoss,
+} from '../../src/layers';
 import { expectWithin, U } from '../adapter/float32Bounds';
 import { describeEachBackend } from '../helpers/backends';
 
@@ -47,14 +54,30 @@ describeEachBackend('training tfjs-layers models with the layers losses', () => 
 
     // The same network and optimizer, trained through cross-entropy in three ways tfjs-layers allows.
     const variants: Array<{ name: string; twoClass: boolean; loss: LayersLoss; train: (m: tf.LayersModel) => Promise<tf.History> }> = [
-      { name: 'BinaryAsTwoClass + categoricalCrossEntropyLoss, one-hot labels, fit', twoClass: true, loss: categoricalCrossEntropyLoss(), train: (m) => m.fit(x, oneHot, { epochs: STEPS, batchSize: N, shuffle: false, verbose: 0 }) },
+      {
+        name: 'BinaryAsTwoClass + categoricalCrossEntropyLoss, one-hot labels, fit',
+        twoClass: true,
+        loss: categoricalCrossEntropyLoss(),
+        train: (m) => m.fit(x, oneHot, { epochs: STEPS, batchSize: N, shuffle: false, verbose: 0 }),
+      },
       {
         name: 'BinaryAsTwoClass + sparseCategoricalCrossEntropyLoss, [N, 1] labels, fitDataset',
         twoClass: true,
         loss: sparseCategoricalCrossEntropyLoss(),
-        train: (m) => m.fitDataset(tf.data.zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(tf.unstack(y)) }).batch(N) as tf.data.Dataset<tf.TensorContainer>, { epochs: STEPS, verbose: 0 }),
+        train: (m) =>
+          m.fitDataset(
+            tf.data
+              .zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(tf.unstack(y)) })
+              .batch(N) as tf.data.Dataset<tf.TensorContainer>,
+            { epochs: STEPS, verbose: 0 },
+          ),
       },
-      { name: 'one-logit head + classificationLossFn({binaryAsTwoClass: true}), fit', twoClass: false, loss: classificationLossFn({ binaryAsTwoClass: true }), train: (m) => m.fit(x, y, { epochs: STEPS, batchSize: N, shuffle: false, verbose: 0 }) },
+      {
+        name: 'one-logit head + classificationLossFn({binaryAsTwoClass: true}), fit',
+        twoClass: false,
+        loss: classificationLossFn({ binaryAsTwoClass: true }),
+        train: (m) => m.fit(x, y, { epochs: STEPS, batchSize: N, shuffle: false, verbose: 0 }),
+      },
     ];
     // Each SGD step of the two ways differs by the float32 rounding of the losses' gradients (a few u,
     // relative); over STEPS steps of a training run that converges, those differences add up at most
@@ -81,12 +104,26 @@ describeEachBackend('training tfjs-layers models with the layers losses', () => 
     const oneHot = binaryTargetsToTwoClassProbs(y);
     const classWeight = { 0: 0.5, 1: 3 };
     const cases: Array<{ twoClass: boolean; loss: LayersLoss; fit: (m: tf.LayersModel) => Promise<tf.History> }> = [
-      { twoClass: false, loss: binaryCrossEntropyWithLogitsLoss(), fit: (m) => m.fit(x, y, { epochs: 1, batchSize: N, classWeight, verbose: 0 }) },
-      { twoClass: true, loss: categoricalCrossEntropyLoss(), fit: (m) => m.fit(x, oneHot, { epochs: 1, batchSize: N, classWeight, verbose: 0 }) },
+      {
+        twoClass: false,
+        loss: binaryCrossEntropyWithLogitsLoss(),
+        fit: (m) => m.fit(x, y, { epochs: 1, batchSize: N, classWeight, verbose: 0 }),
+      },
+      {
+        twoClass: true,
+        loss: categoricalCrossEntropyLoss(),
+        fit: (m) => m.fit(x, oneHot, { epochs: 1, batchSize: N, classWeight, verbose: 0 }),
+      },
       {
         twoClass: true,
         loss: sparseCategoricalCrossEntropyLoss(),
-        fit: (m) => m.fitDataset(tf.data.zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(tf.unstack(y)) }).batch(N) as tf.data.Dataset<tf.TensorContainer>, { epochs: 1, classWeight, verbose: 0 }),
+        fit: (m) =>
+          m.fitDataset(
+            tf.data
+              .zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(tf.unstack(y)) })
+              .batch(N) as tf.data.Dataset<tf.TensorContainer>,
+            { epochs: 1, classWeight, verbose: 0 },
+          ),
       },
     ];
     for (const { twoClass, loss, fit } of cases) {
@@ -97,7 +134,11 @@ describeEachBackend('training tfjs-layers models with the layers losses', () => 
         const out = model.predict(x) as tf.Tensor;
         return (twoClass ? tf.sub(tf.slice(out, [0, 1], [N, 1]), tf.slice(out, [0, 0], [N, 1])) : out).dataSync();
       });
-      const perSample = referenceBinaryCrossEntropyWithLogits({ shape: [N], values: logits }, { shape: [N], values: labels }, { reduction: 'none' }).value.values;
+      const perSample = referenceBinaryCrossEntropyWithLogits(
+        { shape: [N], values: logits },
+        { shape: [N], values: labels },
+        { reduction: 'none' },
+      ).value.values;
       const expected = Array.from(perSample).reduce((s, l, k) => s + l * classWeight[labels[k] as 0 | 1], 0) / N;
       const history = await fit(model);
       // tfjs-layers multiplies and averages in float32: N + 2 roundings of the weighted terms at most.
@@ -113,7 +154,9 @@ describeEachBackend('training tfjs-layers models with the layers losses', () => 
     const classes = Float32Array.from({ length: N }, (_, i) => (features[2 * i] > 0.5 ? 2 : features[2 * i + 1] > 0 ? 1 : 0));
     const x = tf.tensor2d(features, [N, 2]);
     const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(classes, 'int32'), 3).toFloat());
-    const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }), tf.layers.dense({ units: 3 })] });
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }), tf.layers.dense({ units: 3 })],
+    });
     model.compile({ optimizer: tf.train.sgd(0.5), loss: classificationLossFn() });
     const first = await model.fit(x, oneHot, { epochs: 5, batchSize: 16, verbose: 0 });
     const tensorsAfterFirstFit = tf.memory().numTensors;

@@ -3,8 +3,10 @@ import { binaryCrossEntropy, BinaryCrossEntropyOptions } from '../../src/losses/
 import { evaluateLoss, expectClose, expectInputError, lossGradients } from '../helpers/assertions';
 import { describeEachBackend } from '../helpers/backends';
 
-const loss = (input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: BinaryCrossEntropyOptions) => evaluateLoss(binaryCrossEntropy, input, target, options);
-const gradients = (input: tf.Tensor, target: tf.Tensor, options?: BinaryCrossEntropyOptions, dy?: tf.Tensor) => lossGradients(binaryCrossEntropy, input, target, options, dy);
+const loss = (input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: BinaryCrossEntropyOptions) =>
+  evaluateLoss(binaryCrossEntropy, input, target, options);
+const gradients = (input: tf.Tensor, target: tf.Tensor, options?: BinaryCrossEntropyOptions, dy?: tf.Tensor) =>
+  lossGradients(binaryCrossEntropy, input, target, options, dy);
 
 /** The per-element loss from its definition, in float64. */
 function referenceLoss(x: number, y: number, w = 1): number {

@@ -6,8 +6,10 @@ import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 type Options = BinaryCrossEntropyWithLogitsOptions;
 
-const loss = (input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: Options) => evaluateLoss(binaryCrossEntropyWithLogits, input, target, options);
-const gradients = (input: tf.Tensor, target: tf.Tensor, options?: Options, dy?: tf.Tensor) => lossGradients(binaryCrossEntropyWithLogits, input, target, options, dy);
+const loss = (input: tf.TensorLike | tf.Tensor, target: tf.TensorLike | tf.Tensor, options?: Options) =>
+  evaluateLoss(binaryCrossEntropyWithLogits, input, target, options);
+const gradients = (input: tf.Tensor, target: tf.Tensor, options?: Options, dy?: tf.Tensor) =>
+  lossGradients(binaryCrossEntropyWithLogits, input, target, options, dy);
 
 /**
  * The per-element loss and gradients in float64, written as PyTorch 1.13 writes them: loss

@@ -25,7 +25,12 @@ function expectClose(actual: tf.Tensor, expected: tf.Tensor, tolerance = 1e-5): 
 }
 
 describeEachBackend('crossEntropy', () => {
-  const logits = () => tf.tensor2d([[2, 0, -1, 0.5], [0.5, 1.5, 0, -3], [-1, -1, 4, 0.25]]);
+  const logits = () =>
+    tf.tensor2d([
+      [2, 0, -1, 0.5],
+      [0.5, 1.5, 0, -3],
+      [-1, -1, 4, 0.25],
+    ]);
   const labels = [0, 1, 3];
 
   it('equals the composite of tfjs ops in value and gradient, with and without class weights', () => {
@@ -43,7 +48,11 @@ describeEachBackend('crossEntropy', () => {
   it('leaves no tensor behind for the value, the gradient, or an error', () => {
     const z = logits();
     expectNoLeak(() => crossEntropy(z, labels).dispose());
-    expectNoLeak(() => tf.grad((x: tf.Tensor) => crossEntropy(x, labels, { labelSmoothing: 0.2, reduction: 'sum' }))(z).dispose());
+    expectNoLeak(() =>
+      tf
+        .grad((x: tf.Tensor) => crossEntropy(x, labels, { labelSmoothing: 0.2, reduction: 'sum' }))(z)
+        .dispose(),
+    );
     expectNoLeak(() => expect(() => crossEntropy(z, [0, 1, 9])).toThrow(LossInputError));
     z.dispose();
   });
@@ -65,7 +74,13 @@ describeEachBackend('crossEntropy', () => {
   it('differentiates probability targets: d/dt = -(1-ε)·logSoftmax(z)/N', () => {
     tf.tidy(() => {
       const z = logits();
-      const t = tf.softmax(tf.tensor2d([[1, 2, 3, 4], [0, 0, 0, 0], [4, 3, 2, 1]]));
+      const t = tf.softmax(
+        tf.tensor2d([
+          [1, 2, 3, 4],
+          [0, 0, 0, 0],
+          [4, 3, 2, 1],
+        ]),
+      );
       const eps = 0.2;
       const [, dt] = tf.grads((x: tf.Tensor, y: tf.Tensor) => crossEntropy(x, y, { labelSmoothing: eps }))([z, t]);
       expectClose(dt, tf.logSoftmax(z).mul(-(1 - eps) / 3));
@@ -75,7 +90,14 @@ describeEachBackend('crossEntropy', () => {
   it('reads channels-last input with classAxis -1 and K-dimensional input as flattened samples', () => {
     tf.tidy(() => {
       const z = tf.randomNormal([2, 3, 5], 0, 3, 'float32', 7); // [N, C, d1]
-      const y = tf.tensor2d([[0, 1, 2, 2, 1], [1, 1, 0, 2, 0]], [2, 5], 'int32');
+      const y = tf.tensor2d(
+        [
+          [0, 1, 2, 2, 1],
+          [1, 1, 0, 2, 0],
+        ],
+        [2, 5],
+        'int32',
+      );
       const flatZ = z.transpose([0, 2, 1]).reshape([10, 3]);
       const flatY = y.reshape([10]);
       for (const reduction of ['mean', 'sum', 'none'] as const) {
@@ -110,7 +132,10 @@ describeEachBackend('crossEntropy', () => {
 
   it('is finite in value and gradient for logits of magnitude 1e4', () => {
     tf.tidy(() => {
-      const z = tf.tensor2d([[1e4, -1e4], [-1e4, 1e4]]);
+      const z = tf.tensor2d([
+        [1e4, -1e4],
+        [-1e4, 1e4],
+      ]);
       expect(values(crossEntropy(z, [1, 0], { reduction: 'none' }))).toEqual([2e4, 2e4]);
       expect(values(tf.grad((x: tf.Tensor) => crossEntropy(x, [1, 0]))(z))).toEqual([0.5, -0.5, -0.5, 0.5]);
     });
@@ -147,9 +172,17 @@ describeEachBackend('crossEntropy', () => {
     ['a target of the wrong shape', () => crossEntropy(logits(), [[0], [1], [2]]), /'target'.*shape \[3\].*got shape \[3, 1\]/],
     ['a weight of the wrong length', () => crossEntropy(logits(), labels, { weight: [1, 2] }), /'options.weight'.*\[4\].*got shape \[2\]/],
     ['label smoothing above 1', () => crossEntropy(logits(), labels, { labelSmoothing: 1.5 }), /'options.labelSmoothing'.*\[0, 1\].*1.5/],
-    ['an unknown reduction', () => crossEntropy(logits(), labels, { reduction: 'avg' as 'mean' }), /'options.reduction'.*'mean', 'sum', 'none'.*"avg"/],
+    [
+      'an unknown reduction',
+      () => crossEntropy(logits(), labels, { reduction: 'avg' as 'mean' }),
+      /'options.reduction'.*'mean', 'sum', 'none'.*"avg"/,
+    ],
     ['an unknown option', () => crossEntropy(logits(), labels, { ignore_index: 1 } as object), /'options.ignore_index'/],
-    ['ignoreIndex >= 0 with probability targets', () => crossEntropy(logits(), tf.onesLike(logits()), { ignoreIndex: 0 }), /'options.ignoreIndex'/],
+    [
+      'ignoreIndex >= 0 with probability targets',
+      () => crossEntropy(logits(), tf.onesLike(logits()), { ignoreIndex: 0 }),
+      /'options.ignoreIndex'/,
+    ],
     ['an int32 input', () => crossEntropy(tf.tensor2d([[1, 2]], [1, 2], 'int32'), [0]), /'input'.*float32.*got a tensor of dtype int32/],
     ['no classes', () => crossEntropy(tf.zeros([2, 0]), [0, 0]), /'input'.*at least one class/],
     ['a missing target', () => crossEntropy(logits(), undefined as unknown as number[]), /'target'.*got undefined/],

@@ -54,7 +54,12 @@ function runCase(loss: FixtureLoss, c: FixtureCase): void {
   const target = tf.tensor(targetValues(c.target), c.target.shape, c.target.dtype);
   const options = mapTensorOptions(c.options, fixtureTensor);
   const upstream = c.upstream === null ? null : fixtureTensor(c.upstream);
-  const owned = [input, target, ...(upstream === null ? [] : [upstream]), ...Object.values(options).filter((o): o is tf.Tensor => o instanceof tf.Tensor)];
+  const owned = [
+    input,
+    target,
+    ...(upstream === null ? [] : [upstream]),
+    ...Object.values(options).filter((o): o is tf.Tensor => o instanceof tf.Tensor),
+  ];
   try {
     const value = expectNoLeak(() => {
       const v = f(input, target, options);

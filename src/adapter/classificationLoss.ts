@@ -45,7 +45,16 @@ export interface ClassificationLossOptions {
   classAxis?: number;
 }
 
-const OPTIONS = ['binaryAsTwoClass', 'sampleWeight', 'classWeight', 'posWeight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classAxis'] as const;
+const OPTIONS = [
+  'binaryAsTwoClass',
+  'sampleWeight',
+  'classWeight',
+  'posWeight',
+  'ignoreIndex',
+  'reduction',
+  'labelSmoothing',
+  'classAxis',
+] as const;
 
 /** Everything about the options that does not depend on the head, already checked. */
 interface Settings {
@@ -96,7 +105,12 @@ const ARGUMENT_NAMES = { input: 'logits', 'options.weight': 'options.classWeight
 export function classificationLoss(logits: TensorInput, target: TensorInput, options: ClassificationLossOptions = {}): tf.Tensor {
   checkOptionNames(options, OPTIONS, FN);
   if (options.binaryAsTwoClass !== undefined && typeof options.binaryAsTwoClass !== 'boolean') {
-    throw new LossInputError(FN, 'options.binaryAsTwoClass', 'true or false', JSON.stringify(options.binaryAsTwoClass) ?? String(options.binaryAsTwoClass));
+    throw new LossInputError(
+      FN,
+      'options.binaryAsTwoClass',
+      'true or false',
+      JSON.stringify(options.binaryAsTwoClass) ?? String(options.binaryAsTwoClass),
+    );
   }
   const settings: Settings = {
     binaryAsTwoClass: options.binaryAsTwoClass ?? false,
@@ -113,7 +127,12 @@ export function classificationLoss(logits: TensorInput, target: TensorInput, opt
       const z = toFloatTensor(logits, FN, 'logits');
       if (isBinaryHead(z, settings.classAxis)) return binaryHeadLoss(z, target, settings);
       if (settings.posWeight !== undefined) {
-        throw new LossInputError(FN, 'options.posWeight', 'absent for a multiclass head (it weights the positive target of a binary head; use classWeight)', `logits of shape ${formatShape(z.shape)}`);
+        throw new LossInputError(
+          FN,
+          'options.posWeight',
+          'absent for a multiclass head (it weights the positive target of a binary head; use classWeight)',
+          `logits of shape ${formatShape(z.shape)}`,
+        );
       }
       return multiclassLoss(z, target, settings);
     }),
@@ -129,20 +148,35 @@ function isBinaryHead(z: tf.Tensor, classAxis: number): boolean {
   const { layout, axis } = classLayout(z.shape, classAxis, FN);
   if (layout.classes !== 1) return false;
   if (z.rank === 2 && axis === 1) return true;
-  throw new LossInputError(FN, 'logits', 'binary logits [N] or [N, 1], or class logits with at least 2 classes (one class would always give a loss of 0)', `shape ${formatShape(z.shape)} with a class axis of size 1 (reshape a per-element binary head to [N])`);
+  throw new LossInputError(
+    FN,
+    'logits',
+    'binary logits [N] or [N, 1], or class logits with at least 2 classes (one class would always give a loss of 0)',
+    `shape ${formatShape(z.shape)} with a class axis of size 1 (reshape a per-element binary head to [N])`,
+  );
 }
 
 /** A per-sample tensor of a binary head, `[n]` or `[n, 1]`, as `[n]`. */
 function binaryColumn(t: tf.Tensor, n: number, argument: string): tf.Tensor1D {
   if ((t.rank === 1 || (t.rank === 2 && t.shape[1] === 1)) && t.shape[0] === n) return tf.reshape(t, [n]);
-  throw new LossInputError(FN, argument, `shape [${n}] or [${n}, 1] (one value per logit of the binary head)`, `shape ${formatShape(t.shape)}`);
+  throw new LossInputError(
+    FN,
+    argument,
+    `shape [${n}] or [${n}, 1] (one value per logit of the binary head)`,
+    `shape ${formatShape(t.shape)}`,
+  );
 }
 
 /** posWeight as the single number it must be for a binary head. */
 function readPosWeight(posWeight: TensorInput): number {
   const pw = toFloatTensor(posWeight, FN, 'options.posWeight');
   if (pw.size !== 1 || pw.rank > 1) {
-    throw new LossInputError(FN, 'options.posWeight', 'a single number (a scalar or shape [1]) for a binary head', `shape ${formatShape(pw.shape)}`);
+    throw new LossInputError(
+      FN,
+      'options.posWeight',
+      'a single number (a scalar or shape [1]) for a binary head',
+      `shape ${formatShape(pw.shape)}`,
+    );
   }
   return readValues(pw)[0];
 }
@@ -152,31 +186,49 @@ function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
   const n = z.shape[0];
   const logits = tf.reshape(z, [n]);
   const labels = binaryColumn(toNumericTensor(target, FN, 'target'), n, 'target');
-  const sampleWeight = settings.sampleWeight === undefined ? undefined : binaryColumn(toFloatTensor(settings.sampleWeight, FN, 'options.sampleWeight'), n, 'options.sampleWeight');
+  const sampleWeight =
+    settings.sampleWeight === undefined
+      ? undefined
+      : binaryColumn(toFloatTensor(settings.sampleWeight, FN, 'options.sampleWeight'), n, 'options.sampleWeight');
   const posWeight = settings.posWeight === undefined ? undefined : readPosWeight(settings.posWeight);
 
   if (binaryAsTwoClass) {
     if (posWeight !== undefined && settings.classWeight !== undefined) {
-      throw new LossInputError(FN, 'options.posWeight', 'absent when classWeight is given (posWeight pw is the class weight [1, pw])', String(posWeight));
+      throw new LossInputError(
+        FN,
+        'options.posWeight',
+        'absent when classWeight is given (posWeight pw is the class weight [1, pw])',
+        String(posWeight),
+      );
     }
     if (posWeight !== undefined && reduction === 'mean') {
       throw new LossInputError(
         FN,
         'options.posWeight',
         "used with reduction 'sum' or 'none' when binaryAsTwoClass is true: as the class weight [1, pw], cross-entropy's 'mean' divides by " +
-          'Σ w[y] (negatives + pw·positives) where BCE divides by N. For BCE\'s mean use binaryAsTwoClass: false, or reduction \'sum\' divided by N; ' +
+          "Σ w[y] (negatives + pw·positives) where BCE divides by N. For BCE's mean use binaryAsTwoClass: false, or reduction 'sum' divided by N; " +
           "for cross-entropy's weighted mean pass classWeight: [1, pw]",
         `posWeight ${posWeight} with reduction 'mean'`,
       );
     }
     const screened = screenBinaryTargets(labels, { hard: true, ignoreIndex }, FN);
     const classWeight = posWeight === undefined ? settings.classWeight : [1, posWeight];
-    const loss = multiclassLoss(binaryToTwoClassLogits(logits), tf.cast(screened.tensor, 'int32'), { ...settings, classWeight, sampleWeight, classAxis: 1 });
+    const loss = multiclassLoss(binaryToTwoClassLogits(logits), tf.cast(screened.tensor, 'int32'), {
+      ...settings,
+      classWeight,
+      sampleWeight,
+      classAxis: 1,
+    });
     return poisonInvalid(loss, screened.valid, reduction);
   }
 
   if (settings.classWeight !== undefined) {
-    throw new LossInputError(FN, 'options.classWeight', 'absent for a binary head unless binaryAsTwoClass is true (BCE has no class weight: use posWeight)', 'a class weight');
+    throw new LossInputError(
+      FN,
+      'options.classWeight',
+      'absent for a binary head unless binaryAsTwoClass is true (BCE has no class weight: use posWeight)',
+      'a class weight',
+    );
   }
   const screened = screenBinaryTargets(labels, { hard: false, ignoreIndex }, FN);
   const floatLabels = tf.cast(screened.tensor, 'float32');
@@ -188,7 +240,8 @@ function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
   const weight = sampleWeight === undefined ? keptWeight : tf.mul(sampleWeight, keptWeight);
   const keptTargets = tf.where(kept, smoothed, tf.zerosLike(smoothed));
   const bce = (r: Reduction) => binaryCrossEntropyWithLogits(logits, keptTargets, { weight, posWeight, reduction: r });
-  const loss = reduction === 'mean' ? meanOver(bce('sum'), screened.ignored === null ? tf.sum(keptWeight) : n - screened.ignored) : bce(reduction);
+  const loss =
+    reduction === 'mean' ? meanOver(bce('sum'), screened.ignored === null ? tf.sum(keptWeight) : n - screened.ignored) : bce(reduction);
   return poisonInvalid(loss, screened.valid, reduction);
 }
 
@@ -205,7 +258,12 @@ function multiclassLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
   const perSample = crossEntropy(z, target, { ...options, reduction: 'none' });
   const sampleWeight = toFloatTensor(settings.sampleWeight, FN, 'options.sampleWeight');
   if (!sameShape(sampleWeight.shape, perSample.shape)) {
-    throw new LossInputError(FN, 'options.sampleWeight', `shape ${formatShape(perSample.shape)} (one weight per sample)`, `shape ${formatShape(sampleWeight.shape)}`);
+    throw new LossInputError(
+      FN,
+      'options.sampleWeight',
+      `shape ${formatShape(perSample.shape)} (one weight per sample)`,
+      `shape ${formatShape(sampleWeight.shape)}`,
+    );
   }
   const weighted = tf.mul(perSample, sampleWeight);
   if (reduction === 'none') return weighted;

@@ -18,7 +18,12 @@ export interface BinaryTargetRule {
  * Checks binary targets on the host and returns how many equal `ignoreIndex`. A target outside [0, 1]
  * is always a bug (binary cross-entropy on it is unbounded below), so it is rejected, with its position.
  */
-export function checkBinaryTargets(target: tf.Tensor, values: Float32Array | Int32Array, rule: BinaryTargetRule, functionName: string): number {
+export function checkBinaryTargets(
+  target: tf.Tensor,
+  values: Float32Array | Int32Array,
+  rule: BinaryTargetRule,
+  functionName: string,
+): number {
   let ignored = 0;
   for (let k = 0; k < values.length; k++) {
     const y = values[k];
@@ -66,7 +71,12 @@ export interface IgnoreIndexOption {
 }
 
 /** Hard binary targets (0, 1 or ignoreIndex), `[N]` or `[N, 1]`, checked on the host and returned as `[N]` of `dtype`. */
-function convertHardTargets(target: TensorInput, options: IgnoreIndexOption, dtype: 'int32' | 'float32', functionName: string): tf.Tensor1D {
+function convertHardTargets(
+  target: TensorInput,
+  options: IgnoreIndexOption,
+  dtype: 'int32' | 'float32',
+  functionName: string,
+): tf.Tensor1D {
   checkOptionNames(options, ['ignoreIndex'], functionName);
   const ignoreIndex = checkInteger(options.ignoreIndex, -100, functionName, 'options.ignoreIndex');
   return tf.tidy(() => {

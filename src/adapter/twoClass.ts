@@ -9,13 +9,23 @@ import { twoClassLogits } from '../kernels/twoClassLogits';
  */
 export function binarySampleCount(t: tf.Tensor, functionName: string, argument: string): number {
   if (t.rank === 1 || (t.rank === 2 && t.shape[1] === 1)) return t.shape[0];
-  throw new LossInputError(functionName, argument, 'a binary tensor of shape [N] or [N, 1] (one value per sample)', `shape ${formatShape(t.shape)}`);
+  throw new LossInputError(
+    functionName,
+    argument,
+    'a binary tensor of shape [N] or [N, 1] (one value per sample)',
+    `shape ${formatShape(t.shape)}`,
+  );
 }
 
 /** A two-class tensor `[N, 2]` (one row per sample, one column per class), or a LossInputError naming `argument`. */
 function checkTwoClass(t: tf.Tensor, functionName: string, argument: string): number {
   if (t.rank === 2 && t.shape[1] === 2) return t.shape[0];
-  throw new LossInputError(functionName, argument, 'a two-class tensor of shape [N, 2] (class 0 in column 0, class 1 in column 1)', `shape ${formatShape(t.shape)}`);
+  throw new LossInputError(
+    functionName,
+    argument,
+    'a two-class tensor of shape [N, 2] (class 0 in column 0, class 1 in column 1)',
+    `shape ${formatShape(t.shape)}`,
+  );
 }
 
 /**

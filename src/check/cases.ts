@@ -43,7 +43,8 @@ function positiveInteger(value: number | undefined, fallback: () => number, argu
 export function randomCase(random: SeededRandom, spec: CaseSpec): LossCase {
   const batch = positiveInteger(spec.batch, () => 1 + random.integer(16), 'spec.batch');
   const scale = spec.logitScale ?? Math.exp(Math.log(0.5) + random.uniform() * Math.log(8));
-  if (!(scale > 0 && Number.isFinite(scale))) throw new LossInputError('randomCase', 'spec.logitScale', 'a positive number', String(spec.logitScale));
+  if (!(scale > 0 && Number.isFinite(scale)))
+    throw new LossInputError('randomCase', 'spec.logitScale', 'a positive number', String(spec.logitScale));
   const normals = (count: number) => Float32Array.from({ length: count }, () => scale * random.normal());
   if (spec.kind === 'binary') {
     return {
@@ -52,11 +53,15 @@ export function randomCase(random: SeededRandom, spec: CaseSpec): LossCase {
       name: `binary [${batch}]`,
     };
   }
-  if (spec.kind !== 'multiclass') throw new LossInputError('randomCase', 'spec.kind', "'binary' or 'multiclass'", JSON.stringify(spec.kind) ?? String(spec.kind));
+  if (spec.kind !== 'multiclass')
+    throw new LossInputError('randomCase', 'spec.kind', "'binary' or 'multiclass'", JSON.stringify(spec.kind) ?? String(spec.kind));
   const classes = positiveInteger(spec.classes, () => 2 + random.integer(5), 'spec.classes');
   return {
     input: tf.tensor2d(normals(batch * classes), [batch, classes]),
-    target: tf.tensor1d(Int32Array.from({ length: batch }, () => random.integer(classes)), 'int32'),
+    target: tf.tensor1d(
+      Int32Array.from({ length: batch }, () => random.integer(classes)),
+      'int32',
+    ),
     name: `multiclass [${batch}, ${classes}]`,
   };
 }

@@ -32,12 +32,19 @@ export function relativeError(worst: ElementComparison | null, rtol: number): nu
 export class CheckAccumulator {
   private readonly result: CheckResult & { maxValueError: number };
 
-  constructor(check: string, private readonly tolerance: Required<Tolerance>) {
+  constructor(
+    check: string,
+    private readonly tolerance: Required<Tolerance>,
+  ) {
     this.result = { check, cases: 0, maxValueError: 0, maxGradientError: 0, tolerance: describeTolerance(tolerance), passed: true };
   }
 
   /** Compares one case: its values and each named gradient, actual against expected. */
-  add(caseName: string, value: [ArrayLike<number>, ArrayLike<number>], gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]>): void {
+  add(
+    caseName: string,
+    value: [ArrayLike<number>, ArrayLike<number>],
+    gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]>,
+  ): void {
     const r = this.result;
     r.cases++;
     const valueComparison = compareArrays(value[0], value[1], [value[1].length], this.tolerance);
@@ -78,7 +85,15 @@ const exponent = (x: number | null) => (x === null ? '-' : x === 0 ? '0' : Numbe
 /** Rows of checks as a Markdown table, one row per backend and check. */
 export function formatCheckTable(rows: ReadonlyArray<CheckResult & { backend: string }>): string {
   const header = ['backend', 'check', 'cases', 'max value error', 'max gradient error', 'tolerance', 'verdict'];
-  const cells = rows.map((r) => [r.backend, r.check, String(r.cases), exponent(r.maxValueError), exponent(r.maxGradientError), r.tolerance, r.passed ? 'pass' : 'FAIL']);
+  const cells = rows.map((r) => [
+    r.backend,
+    r.check,
+    String(r.cases),
+    exponent(r.maxValueError),
+    exponent(r.maxGradientError),
+    r.tolerance,
+    r.passed ? 'pass' : 'FAIL',
+  ]);
   const widths = header.map((h, k) => Math.max(h.length, ...cells.map((row) => row[k].length)));
   const line = (row: string[]) => `| ${row.map((c, k) => c.padEnd(widths[k])).join(' | ')} |`;
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');

@@ -55,7 +55,12 @@ function elementError(actual: number, expected: number): number {
 }
 
 /** Compares two arrays of one length elementwise; `shape` only names positions in the report. */
-export function compareArrays(actual: ArrayLike<number>, expected: ArrayLike<number>, shape: readonly number[], tolerance: Tolerance = {}): ArrayComparison {
+export function compareArrays(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  shape: readonly number[],
+  tolerance: Tolerance = {},
+): ArrayComparison {
   if (actual.length !== expected.length) throw new Error(`compareArrays: lengths differ (${actual.length} and ${expected.length})`);
   const rtol = tolerance.rtol ?? DEFAULT_TOLERANCE.rtol;
   const atol = tolerance.atol ?? DEFAULT_TOLERANCE.atol;
@@ -90,7 +95,12 @@ export function formatNumber(x: number): string {
 }
 
 /** "at [1, 2]: actual 0.51, expected 0.5, |difference| 0.01 > tolerance 1e-5 (atol 1e-5 + rtol 1.3e-6·|expected|)". */
-export function describeElement(element: ElementComparison, tolerance: Tolerance, actualName = 'actual', expectedName = 'expected'): string {
+export function describeElement(
+  element: ElementComparison,
+  tolerance: Tolerance,
+  actualName = 'actual',
+  expectedName = 'expected',
+): string {
   const rtol = tolerance.rtol ?? DEFAULT_TOLERANCE.rtol;
   const atol = tolerance.atol ?? DEFAULT_TOLERANCE.atol;
   const within = isClose(element.actual, element.expected, rtol, atol);

@@ -95,24 +95,47 @@ const MAX_MESSAGES = 10;
  * checkEquivalence(ce, viaLogits, twoClass, { rtol: 1e-5 }).passed;  // true
  * ```
  */
-export function checkEquivalence(a: LossFunction | LossSide, b: LossFunction | LossSide, cases: readonly LossCase[] | CaseGenerator, options: EquivalenceOptions = {}): EquivalenceReport {
+export function checkEquivalence(
+  a: LossFunction | LossSide,
+  b: LossFunction | LossSide,
+  cases: readonly LossCase[] | CaseGenerator,
+  options: EquivalenceOptions = {},
+): EquivalenceReport {
   const sides = [toSide(a, 'a'), toSide(b, 'b')] as const;
   const names: [string, string] = [sides[0].name ?? 'a', sides[1].name ?? 'b'];
   const valueTolerance = checkTolerance(options, 'options');
   const gradientTolerance = options.gradient === undefined ? valueTolerance : checkTolerance(options.gradient, 'options.gradient');
   const wrt = options.wrt ?? ['input'];
   if (!Array.isArray(wrt) || wrt.some((w) => w !== 'input' && w !== 'target') || new Set(wrt).size !== wrt.length) {
-    throw new LossInputError(FN, 'options.wrt', "distinct names among 'input' and 'target' (an empty list compares values only)", JSON.stringify(wrt));
+    throw new LossInputError(
+      FN,
+      'options.wrt',
+      "distinct names among 'input' and 'target' (an empty list compares values only)",
+      JSON.stringify(wrt),
+    );
   }
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new LossInputError(FN, 'options.seed', 'an integer in [0, 2^32)', String(seed));
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    throw new LossInputError(FN, 'options.seed', 'an integer in [0, 2^32)', String(seed));
   const generated = typeof cases === 'function';
   const count = generated ? (options.count ?? 50) : cases.length;
   if (!Number.isInteger(count) || count < 1) {
-    throw new LossInputError(FN, generated ? 'options.count' : 'cases', generated ? 'a positive integer' : 'a non-empty array of {input, target}', String(count));
+    throw new LossInputError(
+      FN,
+      generated ? 'options.count' : 'cases',
+      generated ? 'a positive integer' : 'a non-empty array of {input, target}',
+      String(count),
+    );
   }
 
-  const state: ReportState = { maxValueError: 0, maxGradientError: 0, worstValue: null, worstGradient: null, messages: [], failedCases: new Set() };
+  const state: ReportState = {
+    maxValueError: 0,
+    maxGradientError: 0,
+    worstValue: null,
+    worstGradient: null,
+    messages: [],
+    failedCases: new Set(),
+  };
   for (let k = 0; k < count; k++) {
     const testCase = generated ? cases(seededRandom(streamSeed(seed, k)), k) : cases[k];
     try {
@@ -157,7 +180,8 @@ function toSide(loss: LossFunction | LossSide, argument: string): LossSide {
     throw new LossInputError(FN, argument, 'a loss function (input, target) => Tensor or {loss, input?, target?, name?}', typeof loss);
   }
   for (const map of ['input', 'target'] as const) {
-    if (loss[map] !== undefined && typeof loss[map] !== 'function') throw new LossInputError(FN, `${argument}.${map}`, 'a function of one tensor', typeof loss[map]);
+    if (loss[map] !== undefined && typeof loss[map] !== 'function')
+      throw new LossInputError(FN, `${argument}.${map}`, 'a function of one tensor', typeof loss[map]);
   }
   return loss;
 }
@@ -165,7 +189,8 @@ function toSide(loss: LossFunction | LossSide, argument: string): LossSide {
 function checkTolerance(tolerance: Tolerance, argument: string): Required<Tolerance> {
   const resolved = { rtol: tolerance.rtol ?? DEFAULT_TOLERANCE.rtol, atol: tolerance.atol ?? DEFAULT_TOLERANCE.atol };
   for (const key of ['rtol', 'atol'] as const) {
-    if (!(resolved[key] >= 0 && Number.isFinite(resolved[key]))) throw new LossInputError(FN, `${argument}.${key}`, 'a finite number ≥ 0', String(resolved[key]));
+    if (!(resolved[key] >= 0 && Number.isFinite(resolved[key])))
+      throw new LossInputError(FN, `${argument}.${key}`, 'a finite number ≥ 0', String(resolved[key]));
   }
   return resolved;
 }
@@ -183,7 +208,12 @@ interface SideOutcome {
 }
 
 /** Value, then gradients (with `cotangent`, or 1 for a scalar), of one side; a string says what went wrong. */
-function runSide(side: LossSide, testCase: LossCase, wrt: ReadonlyArray<'input' | 'target'>, cotangentFor: (shape: number[]) => Float32Array): SideOutcome | string {
+function runSide(
+  side: LossSide,
+  testCase: LossCase,
+  wrt: ReadonlyArray<'input' | 'target'>,
+  cotangentFor: (shape: number[]) => Float32Array,
+): SideOutcome | string {
   let read: { shape: number[]; value: Float32Array } | string;
   try {
     read = readInTidy(() => {
@@ -234,11 +264,17 @@ function compareCase(
   gradientTolerance: Required<Tolerance>,
   state: ReportState,
 ): void {
-  if (testCase === null || typeof testCase !== 'object' || !(testCase.input instanceof tf.Tensor) || !(testCase.target instanceof tf.Tensor)) {
+  if (
+    testCase === null ||
+    typeof testCase !== 'object' ||
+    !(testCase.input instanceof tf.Tensor) ||
+    !(testCase.target instanceof tf.Tensor)
+  ) {
     throw new LossInputError(FN, `cases[${k}]`, 'an object {input: tf.Tensor, target: tf.Tensor}', typeof testCase);
   }
   for (const name of wrt) {
-    if (testCase[name].dtype !== 'float32') throw new LossInputError(FN, `cases[${k}].${name}`, 'float32 to be differentiated (options.wrt)', `${testCase[name].dtype}`);
+    if (testCase[name].dtype !== 'float32')
+      throw new LossInputError(FN, `cases[${k}].${name}`, 'float32 to be differentiated (options.wrt)', `${testCase[name].dtype}`);
   }
   const caseName = testCase.name ?? `${formatShape(testCase.input.shape)}`;
   const where = `case ${k} (${caseName})`;

@@ -200,12 +200,23 @@ export function gradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], optio
   const checkedValues = wrt.map((i) => Float32Array.from(inputs[i].dataSync() as Float32Array));
   wrt.forEach((i, k) => {
     const bad = checkedValues[k].findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw new LossInputError(FN, `inputs[${i}]`, 'finite values at the point to check', `${checkedValues[k][bad]} at position ${formatPosition(bad, inputs[i].shape)}`);
+    if (bad >= 0)
+      throw new LossInputError(
+        FN,
+        `inputs[${i}]`,
+        'finite values at the point to check',
+        `${checkedValues[k][bad]} at position ${formatPosition(bad, inputs[i].shape)}`,
+      );
   });
 
   const base = evaluate(f, inputs);
   const outputProblem = typeof base === 'string' ? base : describeNonFinite(base, 'at the given inputs');
-  sideChecks.push({ name: 'output', input: null, passed: outputProblem === null, message: outputProblem ?? 'f returns a finite float32 tensor' });
+  sideChecks.push({
+    name: 'output',
+    input: null,
+    passed: outputProblem === null,
+    message: outputProblem ?? 'f returns a finite float32 tensor',
+  });
   if (typeof base === 'string' || outputProblem !== null) return summarize(settings, names, directions, sideChecks);
 
   const cotangent = randomUnitVector(base.values.length, streamSeed(seed, 0x636f74)); // 'cot'
@@ -241,17 +252,26 @@ export function assertGradcheck(f: TensorFunction, inputs: readonly tf.Tensor[],
 
 function resolveSettings(f: unknown, inputs: readonly tf.Tensor[], options: GradcheckOptions): GradcheckResult['settings'] {
   if (typeof f !== 'function') throw new LossInputError(FN, 'f', 'a function from tensors to a tensor', typeof f);
-  if (!Array.isArray(inputs) || inputs.length === 0) throw new LossInputError(FN, 'inputs', 'a non-empty array of tensors', Array.isArray(inputs) ? 'an empty array' : typeof inputs);
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new LossInputError(FN, 'inputs', 'a non-empty array of tensors', Array.isArray(inputs) ? 'an empty array' : typeof inputs);
   inputs.forEach((t, i) => {
     if (!(t instanceof tf.Tensor)) throw new LossInputError(FN, `inputs[${i}]`, 'a tf.Tensor', typeof t);
     if (t.isDisposed) throw new LossInputError(FN, `inputs[${i}]`, 'a tf.Tensor', 'a disposed tensor');
   });
   const floatInputs = inputs.flatMap((t, i) => (t.dtype === 'float32' ? [i] : []));
   const wrt = options.wrt === undefined ? floatInputs : [...options.wrt];
-  if (wrt.length === 0) throw new LossInputError(FN, 'options.wrt', 'at least one float32 input to check', options.wrt === undefined ? 'no float32 input' : 'an empty list');
+  if (wrt.length === 0)
+    throw new LossInputError(
+      FN,
+      'options.wrt',
+      'at least one float32 input to check',
+      options.wrt === undefined ? 'no float32 input' : 'an empty list',
+    );
   wrt.forEach((i) => {
-    if (!Number.isInteger(i) || i < 0 || i >= inputs.length) throw new LossInputError(FN, 'options.wrt', `indices of inputs in [0, ${inputs.length})`, String(i));
-    if (inputs[i].dtype !== 'float32') throw new LossInputError(FN, 'options.wrt', 'indices of float32 inputs', `input ${i} of dtype ${inputs[i].dtype}`);
+    if (!Number.isInteger(i) || i < 0 || i >= inputs.length)
+      throw new LossInputError(FN, 'options.wrt', `indices of inputs in [0, ${inputs.length})`, String(i));
+    if (inputs[i].dtype !== 'float32')
+      throw new LossInputError(FN, 'options.wrt', 'indices of float32 inputs', `input ${i} of dtype ${inputs[i].dtype}`);
   });
   if (new Set(wrt).size !== wrt.length) throw new LossInputError(FN, 'options.wrt', 'distinct indices', `[${wrt.join(', ')}]`);
   const number = (name: keyof typeof GRADCHECK_DEFAULTS, valid: (x: number) => boolean, expected: string): number => {
@@ -308,7 +328,13 @@ function describeNonFinite(output: TensorValues, where: string): string | null {
 }
 
 /** Gradients of `Σ cotangent·f` for the inputs `wrt`, or the message of the error `tf.grads` threw. */
-function tryGradients(f: TensorFunction, inputs: readonly tf.Tensor[], wrt: readonly number[], cotangent: Float32Array, outputShape: number[]): TensorValues[] | string {
+function tryGradients(
+  f: TensorFunction,
+  inputs: readonly tf.Tensor[],
+  wrt: readonly number[],
+  cotangent: Float32Array,
+  outputShape: number[],
+): TensorValues[] | string {
   try {
     return gradients(f, inputs, wrt, cotangent, outputShape);
   } catch (e) {
@@ -317,7 +343,13 @@ function tryGradients(f: TensorFunction, inputs: readonly tf.Tensor[], wrt: read
   }
 }
 
-function gradients(f: TensorFunction, inputs: readonly tf.Tensor[], wrt: readonly number[], cotangent: Float32Array, outputShape: number[]): TensorValues[] {
+function gradients(
+  f: TensorFunction,
+  inputs: readonly tf.Tensor[],
+  wrt: readonly number[],
+  cotangent: Float32Array,
+  outputShape: number[],
+): TensorValues[] {
   return readInTidy(() => {
     const withChecked = (...checked: tf.Tensor[]) => {
       const args = inputs.slice();
@@ -472,7 +504,15 @@ function measureDirections(probe: Probe, i: number, x: Float32Array, g: Float32A
 }
 
 /** The checks of one input; its axes too when it is small, or when it fails and is small enough to scan. */
-function judgeInput(probe: Probe, measured: Measurement[], sigma: number, i: number, name: string, x: Float32Array, g: Float32Array): DirectionCheck[] {
+function judgeInput(
+  probe: Probe,
+  measured: Measurement[],
+  sigma: number,
+  i: number,
+  name: string,
+  x: Float32Array,
+  g: Float32Array,
+): DirectionCheck[] {
   const { settings } = probe;
   const gradientNorm = Math.sqrt(g.reduce((sum, gi) => sum + gi * gi, 0));
   const checks = measured.map((m) => judge(m, i, name, gradientNorm, sigma, settings));
@@ -481,13 +521,24 @@ function judgeInput(probe: Probe, measured: Measurement[], sigma: number, i: num
   for (let e = 0; e < x.length; e++) {
     const axis = new Float32Array(x.length);
     axis[e] = 1;
-    checks.push(judge(measure(probe, i, x, g, axis, 'axis', e, formatPosition(e, probe.inputs[i].shape)), i, name, gradientNorm, sigma, settings));
+    checks.push(
+      judge(measure(probe, i, x, g, axis, 'axis', e, formatPosition(e, probe.inputs[i].shape)), i, name, gradientNorm, sigma, settings),
+    );
   }
   return checks;
 }
 
 /** Evaluates φ at x(±1), x(±½) along u, dividing the step by 4 (up to three times) while f is not finite or throws there. */
-function measure(probe: Probe, i: number, x: Float32Array, g: Float32Array, u: Float32Array, along: Measurement['along'], direction: number, position: string | null): Measurement {
+function measure(
+  probe: Probe,
+  i: number,
+  x: Float32Array,
+  g: Float32Array,
+  u: Float32Array,
+  along: Measurement['along'],
+  direction: number,
+  position: string | null,
+): Measurement {
   const { f, inputs, cotangent: v, settings } = probe;
   const pointAt = (t: number) => {
     const point = new Float32Array(x.length); // rounded to float32 as stored, which is what f receives
@@ -521,7 +572,10 @@ function measure(probe: Probe, i: number, x: Float32Array, g: Float32Array, u: F
         break;
       }
       values.push(contract(v, y.values));
-      valueScale = Math.max(valueScale, y.values.reduce((s: number, yj: number, j: number) => s + Math.abs(v[j] * yj), 0));
+      valueScale = Math.max(
+        valueScale,
+        y.values.reduce((s: number, yj: number, j: number) => s + Math.abs(v[j] * yj), 0),
+      );
     }
     if (values.length < points.length) continue;
     return {
@@ -542,7 +596,16 @@ function measure(probe: Probe, i: number, x: Float32Array, g: Float32Array, u: F
 
 /** The Richardson-extrapolated comparison and its tolerance. */
 function judge(m: Measurement, i: number, name: string, gradientNorm: number, sigma: number, settings: Settings): DirectionCheck {
-  const common = { input: i, inputName: name, along: m.along, direction: m.direction, position: m.position, gradientNorm, step: m.step, problem: m.problem };
+  const common = {
+    input: i,
+    inputName: name,
+    along: m.along,
+    direction: m.direction,
+    position: m.position,
+    gradientNorm,
+    step: m.step,
+    problem: m.problem,
+  };
   if (m.problem !== null) {
     return { ...common, numerical: NaN, analytical: NaN, error: Infinity, tolerance: 0, passed: false, noise: NaN, truncation: NaN };
   }
@@ -554,7 +617,8 @@ function judge(m: Measurement, i: number, name: string, gradientNorm: number, si
   const error = Math.abs(numerical - analytical);
   const truncation = Math.abs(half.numerical - half.analytical - (full.numerical - full.analytical)) / (r - 1);
   const noiseGain = Math.sqrt(2 * (r ** 3 + 1)) / (r - 1);
-  const noise = (settings.noiseFactor * noiseGain * (VALUE_ROUNDINGS * FLOAT32_EPSILON * m.valueScale + NOISE_DEVIATIONS * sigma)) / full.stepNorm;
+  const noise =
+    (settings.noiseFactor * noiseGain * (VALUE_ROUNDINGS * FLOAT32_EPSILON * m.valueScale + NOISE_DEVIATIONS * sigma)) / full.stepNorm;
   const tolerance = settings.rtol * gradientNorm + settings.atol + noise + truncation;
   return { ...common, numerical, analytical, error, tolerance, passed: error <= tolerance, noise, truncation };
 }
@@ -598,16 +662,25 @@ function describeInputFailure(checks: DirectionCheck[], settings: Settings, name
   if (headline.problem !== null) {
     lines.push(`f could not be evaluated there even with the step divided by 64: ${headline.problem}`);
   } else {
-    lines.push(`numerical:${formatNumber(headline.numerical)}`, `analytical:${formatNumber(headline.analytical)}`, describeTolerance(headline, settings));
+    lines.push(
+      `numerical:${formatNumber(headline.numerical)}`,
+      `analytical:${formatNumber(headline.analytical)}`,
+      describeTolerance(headline, settings),
+    );
   }
   const axes = checks.filter((c) => c.along === 'axis');
   if (axes.length > 0 && headline.along !== 'axis') {
-    const worstElements = axes.filter((c) => !c.passed).sort(byRatio).slice(0, 3);
+    const worstElements = axes
+      .filter((c) => !c.passed)
+      .sort(byRatio)
+      .slice(0, 3);
     lines.push(
       worstElements.length === 0
         ? `no single element fails on its own (all ${axes.length} elements checked): the mismatch is spread over many elements`
         : `elements that fail on their own (worst first, of ${axes.filter((c) => !c.passed).length}): ` +
-            worstElements.map((c) => `${c.position}: numerical ${formatNumber(c.numerical)}, analytical ${formatNumber(c.analytical)}`).join('; '),
+            worstElements
+              .map((c) => `${c.position}: numerical ${formatNumber(c.numerical)}, analytical ${formatNumber(c.analytical)}`)
+              .join('; '),
     );
   }
   lines.push(

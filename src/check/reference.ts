@@ -179,7 +179,8 @@ function elementwiseLoss(
   checkSameShape(fn, input, target);
   const reduction = readReduction(fn, options.reduction);
   const n = size(input.shape);
-  const weight = options.weight === undefined ? new Float64Array(n).fill(1) : broadcastTo(fn, 'options.weight', options.weight, input.shape);
+  const weight =
+    options.weight === undefined ? new Float64Array(n).fill(1) : broadcastTo(fn, 'options.weight', options.weight, input.shape);
   const elements = Array.from({ length: n }, (_, e) => terms(input.values[e], target.values[e], e));
   const losses = Float64Array.from(elements, (t, e) => weight[e] * t.loss);
   const { value, scales } = reduce(fn, losses, input.shape, reduction, n, upstream);
@@ -221,7 +222,8 @@ export function referenceBinaryCrossEntropyWithLogits(
 ): ReferenceResult {
   const fn = 'referenceBinaryCrossEntropyWithLogits';
   const n = size(input.shape);
-  const posWeight = options.posWeight === undefined ? new Float64Array(n).fill(1) : broadcastTo(fn, 'options.posWeight', options.posWeight, input.shape);
+  const posWeight =
+    options.posWeight === undefined ? new Float64Array(n).fill(1) : broadcastTo(fn, 'options.posWeight', options.posWeight, input.shape);
   return elementwiseLoss(fn, input, target, options, upstream, (x, y, e) => {
     const pw = posWeight[e];
     const L = 1 + (pw - 1) * y;
@@ -286,7 +288,12 @@ function readIndices(fn: string, target: ReferenceTensor, view: ClassView, ignor
   for (let s = 0; s < target.values.length; s++) {
     const y = target.values[s];
     if (y !== ignoreIndex && !(Number.isInteger(y) && y >= 0 && y < view.classes)) {
-      throw new LossInputError(fn, 'target', `class indices in [0, ${view.classes}) or ignoreIndex ${ignoreIndex}`, `${y} at flat position ${s}`);
+      throw new LossInputError(
+        fn,
+        'target',
+        `class indices in [0, ${view.classes}) or ignoreIndex ${ignoreIndex}`,
+        `${y} at flat position ${s}`,
+      );
     }
   }
   return target.values;
@@ -337,7 +344,8 @@ export function referenceCrossEntropy(
 
   if (formatShape(target.shape) === formatShape(input.shape)) {
     checkValues(fn, 'target', target);
-    if (ignoreIndex >= 0) throw new LossInputError(fn, 'options.ignoreIndex', 'negative with class-probability targets', String(ignoreIndex));
+    if (ignoreIndex >= 0)
+      throw new LossInputError(fn, 'options.ignoreIndex', 'negative with class-probability targets', String(ignoreIndex));
     const smoothed = (sample: number, c: number) => (1 - eps) * target.values[view.at(sample, c)] + eps / C;
     const logProbabilities: Float64Array[] = [];
     const losses = new Float64Array(samples);

@@ -26,7 +26,12 @@ interface LossCase {
 interface LossUnderTest {
   name: string;
   loss: (input: tf.Tensor, target: tf.Tensor, options: Record<string, unknown>) => tf.Tensor;
-  reference: (input: ReferenceTensor, target: ReferenceTensor, options: Record<string, unknown>, upstream: ArrayLike<number>) => ReferenceResult;
+  reference: (
+    input: ReferenceTensor,
+    target: ReferenceTensor,
+    options: Record<string, unknown>,
+    upstream: ArrayLike<number>,
+  ) => ReferenceResult;
   /** Whether PyTorch differentiates the target (soft BCE targets, CE probabilities). */
   differentiableTarget: (c: LossCase) => boolean;
   cases: (random: SeededRandom) => LossCase[];
@@ -48,7 +53,11 @@ const moveClassAxisLast = (shape: number[]): number[] => [shape[0], ...shape.sli
 function classShapes(random: SeededRandom): Array<{ shape: number[]; classAxis: number }> {
   const classes = 1 + random.integer(5);
   const batch = 1 + random.integer(4);
-  const channelsFirst = [[batch, classes], [batch, classes, 1 + random.integer(3)], [batch, classes, 2, 1 + random.integer(3)]];
+  const channelsFirst = [
+    [batch, classes],
+    [batch, classes, 1 + random.integer(3)],
+    [batch, classes, 2, 1 + random.integer(3)],
+  ];
   return [
     { shape: [classes], classAxis: 1 },
     ...channelsFirst.map((shape) => ({ shape, classAxis: 1 })),
@@ -61,12 +70,19 @@ function sampleShapeOf(shape: number[], classAxis: number): number[] {
   return shape.filter((_, k) => k !== axis);
 }
 
-function classIndexTarget(random: SeededRandom, shape: number[], classAxis: number, classes: number, ignoreIndex: number): LossCase['target'] {
+function classIndexTarget(
+  random: SeededRandom,
+  shape: number[],
+  classAxis: number,
+  classes: number,
+  ignoreIndex: number,
+): LossCase['target'] {
   const target = tensorOf(sampleShapeOf(shape, classAxis), () => (random.uniform() < 0.15 ? ignoreIndex : random.integer(classes)));
   return { ...target, dtype: 'int32' };
 }
 
-const classesOf = (shape: number[], classAxis: number) => shape[shape.length === 1 ? 0 : classAxis < 0 ? shape.length + classAxis : classAxis];
+const classesOf = (shape: number[], classAxis: number) =>
+  shape[shape.length === 1 ? 0 : classAxis < 0 ? shape.length + classAxis : classAxis];
 
 const LOSSES: LossUnderTest[] = [
   {
@@ -118,7 +134,12 @@ const LOSSES: LossUnderTest[] = [
           const target = classIndexTarget(random, shape, classAxis, classes, ignoreIndex);
           const weight = weighted ? tensorOf([classes], () => 0.1 + 2 * random.uniform()) : undefined;
           for (const reduction of REDUCTIONS) {
-            cases.push({ name: `input ${JSON.stringify(shape)} classAxis ${classAxis}${weighted ? ' weight' : ''} ignoreIndex ${ignoreIndex} ${reduction}`, input, target, options: { weight, ignoreIndex, reduction, classAxis } });
+            cases.push({
+              name: `input ${JSON.stringify(shape)} classAxis ${classAxis}${weighted ? ' weight' : ''} ignoreIndex ${ignoreIndex} ${reduction}`,
+              input,
+              target,
+              options: { weight, ignoreIndex, reduction, classAxis },
+            });
           }
         }
       }
@@ -154,7 +175,12 @@ function elementwiseCases(random: SeededRandom, drawInput: () => number, withPos
       const posWeight = withPosWeight && weighted ? tensorOf(lastAxis, () => 0.5 + 3 * random.uniform()) : undefined;
       for (const reduction of REDUCTIONS) {
         const options = withPosWeight ? { weight, posWeight, reduction } : { weight, reduction };
-        cases.push({ name: `input ${JSON.stringify(shape)}${soft ? ' soft' : ''}${weighted ? ' weighted' : ''} ${reduction}`, input, target, options });
+        cases.push({
+          name: `input ${JSON.stringify(shape)}${soft ? ' soft' : ''}${weighted ? ' weighted' : ''} ${reduction}`,
+          input,
+          target,
+          options,
+        });
       }
     }
   }
@@ -166,7 +192,8 @@ function toTensorOptions(options: Record<string, unknown>): Record<string, unkno
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     const t = value as ReferenceTensor;
-    converted[key] = typeof value === 'object' && value !== null && 'shape' in value ? tf.tensor(Array.from(t.values), t.shape, 'float32') : value;
+    converted[key] =
+      typeof value === 'object' && value !== null && 'shape' in value ? tf.tensor(Array.from(t.values), t.shape, 'float32') : value;
   }
   return converted;
 }
@@ -188,7 +215,12 @@ function runCase(under: LossUnderTest, c: LossCase, random: SeededRandom, accumu
       gradients.input = [dInput.dataSync(), expected.grad.input];
       gradients.target = [dTarget.dataSync(), expected.grad.target];
     } else {
-      gradients.input = [tf.grad((x: tf.Tensor) => weighted(x, target))(input).dataSync(), expected.grad.input];
+      gradients.input = [
+        tf
+          .grad((x: tf.Tensor) => weighted(x, target))(input)
+          .dataSync(),
+        expected.grad.input,
+      ];
     }
     accumulator.add(c.name, [value.dataSync(), expected.value.values], gradients);
   });

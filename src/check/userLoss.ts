@@ -17,7 +17,8 @@ export interface UserLossOptions {
   gradcheck?: Omit<GradcheckOptions, 'wrt' | 'names' | 'seed'>;
 }
 
-export type UserLossCheckName = 'accepts' | 'returnsTensor' | 'finiteValue' | 'noLeakValue' | 'finiteGradient' | 'noLeakGradient' | 'gradcheck';
+export type UserLossCheckName =
+  'accepts' | 'returnsTensor' | 'finiteValue' | 'noLeakValue' | 'finiteGradient' | 'noLeakGradient' | 'gradcheck';
 
 export interface UserLossCheck {
   name: UserLossCheckName;
@@ -66,9 +67,11 @@ const DESCRIPTIONS: Record<CaseKind, string> = {
  * ```
  */
 export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {}): UserLossReport {
-  if (typeof loss !== 'function') throw new LossInputError(FN, 'loss', 'a function (input, target) => tf.Tensor', loss === null ? 'null' : typeof loss);
+  if (typeof loss !== 'function')
+    throw new LossInputError(FN, 'loss', 'a function (input, target) => tf.Tensor', loss === null ? 'null' : typeof loss);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new LossInputError(FN, 'options.seed', 'an integer in [0, 2^32)', String(seed));
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    throw new LossInputError(FN, 'options.seed', 'an integer in [0, 2^32)', String(seed));
   const requested = options.kinds;
   if (requested !== undefined && (!Array.isArray(requested) || requested.length === 0 || requested.some((k) => !KINDS.includes(k)))) {
     throw new LossInputError(FN, 'options.kinds', "a non-empty list of 'binary' and 'multiclass'", JSON.stringify(requested));
@@ -77,7 +80,10 @@ export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {})
   const kinds: CaseKind[] = [];
   for (const [k, kind] of KINDS.entries()) {
     if (requested !== undefined && !requested.includes(kind)) continue;
-    const cases = SHAPES.map((shape, c) => ({ ...randomCase(seededRandom(streamSeed(seed, k, c)), { kind, ...shape, logitScale: 2 }), index: c }));
+    const cases = SHAPES.map((shape, c) => ({
+      ...randomCase(seededRandom(streamSeed(seed, k, c)), { kind, ...shape, logitScale: 2 }),
+      index: c,
+    }));
     try {
       const refusal = firstCallProblem(loss, cases[0]);
       if (refusal !== null) {
@@ -98,7 +104,12 @@ export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {})
     }
   }
   if (kinds.length === 0 && requested === undefined) {
-    checks.push({ name: 'accepts', kind: null, passed: false, message: `the loss accepts neither ${DESCRIPTIONS.binary} nor ${DESCRIPTIONS.multiclass}` });
+    checks.push({
+      name: 'accepts',
+      kind: null,
+      passed: false,
+      message: `the loss accepts neither ${DESCRIPTIONS.binary} nor ${DESCRIPTIONS.multiclass}`,
+    });
   }
   const failures = checks.filter((c) => !c.passed);
   const passed = failures.length === 0;
@@ -128,7 +139,13 @@ interface Outcome {
 }
 
 /** Every check of one kind over its cases: passes when every case does, else names the first failing case. */
-function checkKind(loss: LossFunction, kind: CaseKind, cases: Array<LossCase & { index: number }>, seed: number, gradcheckOptions: UserLossOptions['gradcheck']): UserLossCheck[] {
+function checkKind(
+  loss: LossFunction,
+  kind: CaseKind,
+  cases: Array<LossCase & { index: number }>,
+  seed: number,
+  gradcheckOptions: UserLossOptions['gradcheck'],
+): UserLossCheck[] {
   const results = new Map<UserLossCheckName, Outcome>();
   const record = (name: UserLossCheckName, passed: boolean, message: string) => {
     if (!results.has(name) || (results.get(name)?.passed && !passed)) results.set(name, { passed, message });
@@ -161,12 +178,16 @@ function checkKind(loss: LossFunction, kind: CaseKind, cases: Array<LossCase & {
     record(
       'finiteValue',
       bad < 0,
-      bad < 0 ? `the loss is finite on every ${kind} case` : `the loss is ${values[bad]} at ${formatPosition(bad, shape)} of its value of shape ${formatShape(shape)} on ${at}`,
+      bad < 0
+        ? `the loss is finite on every ${kind} case`
+        : `the loss is ${values[bad]} at ${formatPosition(bad, shape)} of its value of shape ${formatShape(shape)} on ${at}`,
     );
     record(
       'noLeakValue',
       leaked === 0,
-      leaked === 0 ? `computing the loss leaves no tensor behind` : `computing the loss leaves ${leaked} tensor${leaked > 1 ? 's' : ''} behind on ${at} (use tf.tidy)`,
+      leaked === 0
+        ? `computing the loss leaves no tensor behind`
+        : `computing the loss leaves ${leaked} tensor${leaked > 1 ? 's' : ''} behind on ${at} (use tf.tidy)`,
     );
     // Gradient with respect to the input: finite, and nothing left behind.
     const beforeGradient = tf.memory().numTensors;
@@ -175,7 +196,8 @@ function checkKind(loss: LossFunction, kind: CaseKind, cases: Array<LossCase & {
       const gradient = tf.grad((x: tf.Tensor) => loss(x, testCase.target))(testCase.input);
       const g = gradient.dataSync();
       const badGradient = g.findIndex((x) => !Number.isFinite(x));
-      if (badGradient >= 0) gradientProblem = `the gradient is ${g[badGradient]} at ${formatPosition(badGradient, gradient.shape)} on ${at}`;
+      if (badGradient >= 0)
+        gradientProblem = `the gradient is ${g[badGradient]} at ${formatPosition(badGradient, gradient.shape)} on ${at}`;
       gradient.dispose();
     } catch (e) {
       releaseAbandonedTape();
@@ -186,11 +208,19 @@ function checkKind(loss: LossFunction, kind: CaseKind, cases: Array<LossCase & {
     record(
       'noLeakGradient',
       leakedByGradient === 0,
-      leakedByGradient === 0 ? `computing the gradient leaves no tensor behind` : `computing the gradient leaves ${leakedByGradient} tensor${leakedByGradient > 1 ? 's' : ''} behind on ${at}`,
+      leakedByGradient === 0
+        ? `computing the gradient leaves no tensor behind`
+        : `computing the gradient leaves ${leakedByGradient} tensor${leakedByGradient > 1 ? 's' : ''} behind on ${at}`,
     );
     if (gradientProblem !== null) continue;
     const result = gradcheck(loss, [testCase.input, testCase.target], { ...gradcheckOptions, wrt: [0], names: ['input', 'target'], seed });
-    record('gradcheck', result.passed, result.passed ? `the gradient matches finite differences on every ${kind} case` : `gradcheck fails on ${at}:\n${result.failures.join('\n\n')}`);
+    record(
+      'gradcheck',
+      result.passed,
+      result.passed
+        ? `the gradient matches finite differences on every ${kind} case`
+        : `gradcheck fails on ${at}:\n${result.failures.join('\n\n')}`,
+    );
   }
   return Array.from(results, ([name, outcome]) => ({ name, kind, ...outcome }));
 }

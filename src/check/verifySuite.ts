@@ -46,7 +46,14 @@ function identityCheck(
   tolerance: { rtol: number; atol: number },
   seed: number,
 ): CheckResult {
-  const row: CheckResult & { maxValueError: number } = { check, cases: 0, maxValueError: 0, maxGradientError: 0, tolerance: describeTolerance(tolerance), passed: true };
+  const row: CheckResult & { maxValueError: number } = {
+    check,
+    cases: 0,
+    maxValueError: 0,
+    maxGradientError: 0,
+    tolerance: describeTolerance(tolerance),
+    passed: true,
+  };
   for (const { reduction, cases } of groups) {
     try {
       const [a, b] = sides(reduction);
@@ -81,14 +88,30 @@ export function identityChecks(seed: number): CheckResult[] {
     identityCheck(
       'CE(z, y) == BCEWithLogits(z1 - z0, y)',
       identityCases(random, [2], [1, 10, 100, 1e4]),
-      (reduction) => [ce(reduction), { name: 'BCEWithLogits(z1 - z0, y)', loss: (s, y) => binaryCrossEntropyWithLogits(s, y, { reduction }), input: twoClassToBinaryLogits, target: asFloat }],
+      (reduction) => [
+        ce(reduction),
+        {
+          name: 'BCEWithLogits(z1 - z0, y)',
+          loss: (s, y) => binaryCrossEntropyWithLogits(s, y, { reduction }),
+          input: twoClassToBinaryLogits,
+          target: asFloat,
+        },
+      ],
       logitTolerance,
       seed,
     ),
     identityCheck(
       'CE(z, y) == BCE(softmax(z)[:,1], y)',
       identityCases(random, [2], [0.1, 1, 3]),
-      (reduction) => [ce(reduction), { name: 'BCE(softmax(z)[:,1], y)', loss: (p, y) => binaryCrossEntropy(p, y, { reduction }), input: (z) => twoClassToBinaryProbs(tf.softmax(z)), target: asFloat }],
+      (reduction) => [
+        ce(reduction),
+        {
+          name: 'BCE(softmax(z)[:,1], y)',
+          loss: (p, y) => binaryCrossEntropy(p, y, { reduction }),
+          input: (z) => twoClassToBinaryProbs(tf.softmax(z)),
+          target: asFloat,
+        },
+      ],
       { rtol: 1e-4, atol: 1e-7 },
       seed,
     ),
@@ -126,7 +149,14 @@ const drawReduction = (random: SeededRandom): Reduction => REDUCTIONS[random.int
 const drawSmoothing = (random: SeededRandom): number => (random.uniform() < 0.5 ? 0 : 0.2);
 
 function probabilities(random: SeededRandom, shape: number[]): tf.Tensor {
-  return tf.tidy(() => tf.sigmoid(tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * random.normal()), shape)));
+  return tf.tidy(() =>
+    tf.sigmoid(
+      tf.tensor(
+        Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * random.normal()),
+        shape,
+      ),
+    ),
+  );
 }
 
 /** The losses and the adapter path through every float argument, with seeded options: what `gradcheck` sees of each. */
@@ -137,7 +167,11 @@ const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
       const [reduction, labelSmoothing] = [drawReduction(random), drawSmoothing(random)];
       const { input, target } = randomCase(random, { kind: 'multiclass' });
       const weight = Array.from({ length: input.shape[1] ?? 1 }, () => 0.5 + random.uniform());
-      return { options: `${reduction}, ε=${labelSmoothing}`, f: (z, y) => crossEntropy(z, y, { reduction, labelSmoothing, weight }), inputs: [input, target] };
+      return {
+        options: `${reduction}, ε=${labelSmoothing}`,
+        f: (z, y) => crossEntropy(z, y, { reduction, labelSmoothing, weight }),
+        inputs: [input, target],
+      };
     },
   },
   {
@@ -147,7 +181,11 @@ const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
       const { input, target } = randomCase(random, { kind: 'multiclass' });
       target.dispose();
       const soft = tf.tidy(() => tf.softmax(tf.mul(probabilities(random, input.shape), 4)));
-      return { options: `${reduction}, ε=${labelSmoothing}`, f: (z, t) => crossEntropy(z, t, { reduction, labelSmoothing }), inputs: [input, soft] };
+      return {
+        options: `${reduction}, ε=${labelSmoothing}`,
+        f: (z, t) => crossEntropy(z, t, { reduction, labelSmoothing }),
+        inputs: [input, soft],
+      };
     },
   },
   {
@@ -163,7 +201,11 @@ const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
     draw: (random) => {
       const reduction = drawReduction(random);
       const shape = [1 + random.integer(16)];
-      return { options: reduction, f: (p, y) => binaryCrossEntropy(p, y, { reduction }), inputs: [probabilities(random, shape), probabilities(random, shape)] };
+      return {
+        options: reduction,
+        f: (p, y) => binaryCrossEntropy(p, y, { reduction }),
+        inputs: [probabilities(random, shape), probabilities(random, shape)],
+      };
     },
   },
   {
@@ -173,7 +215,11 @@ const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
       const { input, target } = randomCase(random, { kind: 'binary' });
       target.dispose();
       const posWeight = [0.5 + 3 * random.uniform()];
-      return { options: `${reduction}, posWeight ${posWeight}`, f: (s, y) => binaryCrossEntropyWithLogits(s, y, { reduction, posWeight }), inputs: [input, probabilities(random, input.shape)] };
+      return {
+        options: `${reduction}, posWeight ${posWeight}`,
+        f: (s, y) => binaryCrossEntropyWithLogits(s, y, { reduction, posWeight }),
+        inputs: [input, probabilities(random, input.shape)],
+      };
     },
   },
   {
@@ -182,7 +228,11 @@ const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
     draw: (random) => {
       const [reduction, labelSmoothing] = [drawReduction(random), drawSmoothing(random)];
       const { input, target } = randomCase(random, { kind: 'binary' });
-      return { options: `${reduction}, ε=${labelSmoothing}`, f: (s, y) => classificationLoss(s, y, { reduction, labelSmoothing, binaryAsTwoClass: true }), inputs: [input, target] };
+      return {
+        options: `${reduction}, ε=${labelSmoothing}`,
+        f: (s, y) => classificationLoss(s, y, { reduction, labelSmoothing, binaryAsTwoClass: true }),
+        inputs: [input, target],
+      };
     },
   },
 ];
@@ -193,7 +243,14 @@ const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
  */
 export function gradcheckChecks(seed: number): CheckResult[] {
   return GRADCHECK_SUBJECTS.map((subject, k) => {
-    const row: CheckResult = { check: `gradcheck ${subject.check}`, cases: 0, maxValueError: null, maxGradientError: 0, tolerance: 'error/tolerance <= 1 (gradcheck)', passed: true };
+    const row: CheckResult = {
+      check: `gradcheck ${subject.check}`,
+      cases: 0,
+      maxValueError: null,
+      maxGradientError: 0,
+      tolerance: 'error/tolerance <= 1 (gradcheck)',
+      passed: true,
+    };
     for (let n = 0; n < GRADCHECK_CASES_PER_LOSS; n++) {
       const { options, f, inputs } = subject.draw(seededRandom(streamSeed(seed, 3, k, n)));
       try {
@@ -201,7 +258,8 @@ export function gradcheckChecks(seed: number): CheckResult[] {
         const result = gradcheck(f, inputs, { seed: streamSeed(seed, 4, k, n), wrt, names: ['input', 'target'] });
         row.cases++;
         const worst = result.worst;
-        if (worst !== null) row.maxGradientError = Math.max(row.maxGradientError, worst.tolerance > 0 ? worst.error / worst.tolerance : Infinity);
+        if (worst !== null)
+          row.maxGradientError = Math.max(row.maxGradientError, worst.tolerance > 0 ? worst.error / worst.tolerance : Infinity);
         if (!result.passed && row.passed) Object.assign(row, { passed: false, failure: `case ${n} (${options}): ${result.summary}` });
       } finally {
         tf.dispose(inputs);

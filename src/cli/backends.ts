@@ -33,7 +33,11 @@ export async function loadBackends(): Promise<{ available: BackendName[]; unavai
 }
 
 /** The backends a `--backend` value asks for: one name, `all` (every available one), or the best available by default. */
-export function selectBackends(requested: string | undefined, available: BackendName[], unavailable: Record<string, string>): BackendName[] {
+export function selectBackends(
+  requested: string | undefined,
+  available: BackendName[],
+  unavailable: Record<string, string>,
+): BackendName[] {
   if (requested === undefined) return available.slice(0, 1);
   if (requested === 'all') return available;
   if (!(KNOWN_BACKENDS as readonly string[]).includes(requested)) {

@@ -72,7 +72,16 @@ export interface BenchRow {
 }
 
 export interface BenchReport {
-  machine: { cpu: string; cores: number; memoryGiB: number; platform: string; node: string; tfjs: string; loadAverageStart: number[]; loadAverageEnd: number[] };
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    platform: string;
+    node: string;
+    tfjs: string;
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+  };
   torch: { version: string; threads: number } | { skipped: string };
   quick: boolean;
   rows: BenchRow[];
@@ -88,9 +97,24 @@ interface BenchCase {
 }
 
 function cases(quick: boolean): BenchCase[] {
-  const ce = (n: number, c: number): BenchCase => ({ name: `softmax CE [${n},${c}]`, kind: 'softmax-ce', shape: [n, c], torch: { kind: 'ce', shape: [n, c] } });
-  const bce = (n: number): BenchCase => ({ name: `BCE-with-logits [${n}]`, kind: 'bce-with-logits', shape: [n], torch: { kind: 'bce', shape: [n] } });
-  const twoClass = (n: number): BenchCase => ({ name: `binary as two-class [${n}]→[${n},2]`, kind: 'binary-as-two-class', shape: [n], torch: { kind: 'two-class', shape: [n] } });
+  const ce = (n: number, c: number): BenchCase => ({
+    name: `softmax CE [${n},${c}]`,
+    kind: 'softmax-ce',
+    shape: [n, c],
+    torch: { kind: 'ce', shape: [n, c] },
+  });
+  const bce = (n: number): BenchCase => ({
+    name: `BCE-with-logits [${n}]`,
+    kind: 'bce-with-logits',
+    shape: [n],
+    torch: { kind: 'bce', shape: [n] },
+  });
+  const twoClass = (n: number): BenchCase => ({
+    name: `binary as two-class [${n}]→[${n},2]`,
+    kind: 'binary-as-two-class',
+    shape: [n],
+    torch: { kind: 'two-class', shape: [n] },
+  });
   if (quick) return [ce(1024, 10), bce(65536), twoClass(65536)];
   return [ce(1024, 10), ce(4096, 1000), ce(16384, 100), ce(65536, 2), bce(65536), bce(1048576), twoClass(65536), twoClass(1048576)];
 }
@@ -142,10 +166,16 @@ function makeInputs(c: BenchCase): Inputs {
   const next = uniformStream(1);
   const n = c.shape[0];
   const size = c.shape.reduce((a, b) => a * b, 1);
-  const logits = tf.tensor(Float32Array.from({ length: size }, () => (next() * 2 - 1) * 5), c.shape);
+  const logits = tf.tensor(
+    Float32Array.from({ length: size }, () => (next() * 2 - 1) * 5),
+    c.shape,
+  );
   if (c.kind === 'softmax-ce') {
     const classes = c.shape[1];
-    const labels = tf.tensor1d(Int32Array.from({ length: n }, () => Math.floor(next() * classes)), 'int32');
+    const labels = tf.tensor1d(
+      Int32Array.from({ length: n }, () => Math.floor(next() * classes)),
+      'int32',
+    );
     return { logits, labels, extra: [tf.tidy(() => tf.cast(tf.oneHot(labels, classes), 'float32'))] };
   }
   const bits = Int32Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1));
@@ -249,7 +279,11 @@ function median(values: number[]): number {
  * Times every implementation of a case. The composite implementation is dropped when the losses do not
  * route to it (no `Exp` kernel ran: they called the fused kernel), so that its column never repeats the fused numbers.
  */
-async function timeCase(c: BenchCase, options: Required<Pick<BenchOptions, 'quick' | 'budgetMs'>>, api: UnionApi): Promise<Map<Implementation['name'], BenchTiming>> {
+async function timeCase(
+  c: BenchCase,
+  options: Required<Pick<BenchOptions, 'quick' | 'budgetMs'>>,
+  api: UnionApi,
+): Promise<Map<Implementation['name'], BenchTiming>> {
   const inputs = makeInputs(c);
   // The logits the loss sees: for the binary-as-two-class path, the [N, 2] the adapter makes.
   const logitBytes = inputs.logits.size * 4 * (c.kind === 'binary-as-two-class' ? 2 : 1);
@@ -272,7 +306,11 @@ async function timeCase(c: BenchCase, options: Required<Pick<BenchOptions, 'quic
   }
   const result = new Map<Implementation['name'], BenchTiming>();
   for (const impl of impls) {
-    result.set(impl.name, { medianMs: median(times.get(impl.name)!), repeats: times.get(impl.name)!.length, peakOverLogits: peaks.get(impl.name)! / logitBytes });
+    result.set(impl.name, {
+      medianMs: median(times.get(impl.name)!),
+      repeats: times.get(impl.name)!.length,
+      peakOverLogits: peaks.get(impl.name)! / logitBytes,
+    });
   }
   tf.dispose([inputs.logits, inputs.labels, ...inputs.extra]);
   return result;
@@ -290,14 +328,22 @@ function torchScript(): string | null {
 function runTorch(all: BenchCase[], options: BenchOptions): { info: BenchReport['torch']; results: Record<string, number> } {
   if (options.torch === false) return { info: { skipped: 'not asked for (torch: false)' }, results: {} };
   const script = torchScript();
-  if (script === null) return { info: { skipped: 'bench/torch_bench.py not found (it is in the repository, not the package)' }, results: {} };
+  if (script === null)
+    return { info: { skipped: 'bench/torch_bench.py not found (it is in the repository, not the package)' }, results: {} };
   const python = options.python ?? '/usr/bin/python3';
   const quick = options.quick === true;
   const request = all.map((c) => ({ name: c.name, ...c.torch, warmup: quick ? 1 : 3, repeats: quick ? 3 : 21 }));
-  const child = spawnSync(python, [script], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } });
+  const child = spawnSync(python, [script], {
+    input: JSON.stringify(request),
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+  });
   if (child.error !== undefined) return { info: { skipped: `${python} could not run (${child.error.message})` }, results: {} };
   if (child.status !== 0) {
-    const reason = /No module named '?torch'?/.test(child.stderr) ? `${python} has no torch` : `torch_bench.py exited ${child.status}: ${child.stderr.trim().split('\n').pop()}`;
+    const reason = /No module named '?torch'?/.test(child.stderr)
+      ? `${python} has no torch`
+      : `torch_bench.py exited ${child.status}: ${child.stderr.trim().split('\n').pop()}`;
     return { info: { skipped: reason }, results: {} };
   }
   const parsed = JSON.parse(child.stdout) as { torch: string; threads: number; results: Record<string, number> };
@@ -314,7 +360,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const budgetMs = options.budgetMs ?? (quick ? 200 : 2000);
   const log = options.log ?? (() => undefined);
   const all = cases(quick).filter((c) => options.only === undefined || c.name.includes(options.only));
-  if (all.length === 0) throw new Error(`bench: no case matches '${options.only}' (cases: ${cases(quick).map((c) => c.name).join('; ')})`);
+  if (all.length === 0)
+    throw new Error(
+      `bench: no case matches '${options.only}' (cases: ${cases(quick)
+        .map((c) => c.name)
+        .join('; ')})`,
+    );
   const api = unionApi();
   const previousBackend = tf.getBackend();
   const previousPath = getKernelPath();
@@ -360,9 +411,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     'tfjs-layers: tf.metrics.categoricalCrossentropy (one-hot labels) / binaryCrossentropy on tf.softmax / tf.sigmoid of the logits (they take probabilities, and clip them), averaged.',
     'peak/logits: peak bytes of live tensors during forward + backward above those alive before (inputs), over the bytes of the logits the loss sees ([N, 2] for binary as two-class); from tf.profile plus tensors made outside kernels.',
   ];
-  if (rows.some((r) => r.oursComposite === null)) notes.push('composite —: the losses called the fused kernel under setKernelPath(\'composite\') (not routed to the composite path).');
+  if (rows.some((r) => r.oursComposite === null))
+    notes.push("composite —: the losses called the fused kernel under setKernelPath('composite') (not routed to the composite path).");
   if ('skipped' in torch.info) notes.push(`PyTorch skipped: ${torch.info.skipped}.`);
-  else notes.push(`PyTorch ${torch.info.version}, ${torch.info.threads} thread, float32, in a child process after the JavaScript timings (bench/torch_bench.py).`);
+  else
+    notes.push(
+      `PyTorch ${torch.info.version}, ${torch.info.threads} thread, float32, in a child process after the JavaScript timings (bench/torch_bench.py).`,
+    );
   const cpus = os.cpus();
   return {
     machine: {

@@ -27,10 +27,14 @@ export async function loadLoss(modulePath: string, exportName?: string): Promise
   const exports = await loadModule(resolve(modulePath));
   const functions = Object.entries(exports).filter(([, value]) => typeof value === 'function');
   const pick = (name: string) => functions.find(([key]) => key === name);
-  const chosen = exportName !== undefined ? pick(exportName) : (pick('default') ?? pick('loss') ?? (functions.length === 1 ? functions[0] : undefined));
+  const chosen =
+    exportName !== undefined ? pick(exportName) : (pick('default') ?? pick('loss') ?? (functions.length === 1 ? functions[0] : undefined));
   if (chosen === undefined) {
     const found = functions.map(([key]) => key).join(', ') || 'no functions';
-    const wanted = exportName !== undefined ? `an export named '${exportName}'` : "a default export, an export named 'loss', or a single exported function";
+    const wanted =
+      exportName !== undefined
+        ? `an export named '${exportName}'`
+        : "a default export, an export named 'loss', or a single exported function";
     throw new Error(`${modulePath} must export the loss as ${wanted}; it exports ${found}`);
   }
   return { name: chosen[0], loss: chosen[1] as LossFunction };

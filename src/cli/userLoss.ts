@@ -26,7 +26,9 @@ export function formatUserLossReport(run: UserLossRun): string {
   const lines = [`tfjs-loss-adapter verify --loss ${run.loss} (seed ${run.seed})`, ''];
   for (const report of run.reports) {
     for (const check of report.checks) {
-      lines.push(`${check.passed ? 'pass' : 'FAIL'} [${report.backend}] ${check.name}${check.kind === null ? '' : ` (${check.kind})`}: ${check.message}`);
+      lines.push(
+        `${check.passed ? 'pass' : 'FAIL'} [${report.backend}] ${check.name}${check.kind === null ? '' : ` (${check.kind})`}: ${check.message}`,
+      );
     }
   }
   lines.push('', run.passed ? 'verify --loss: every check passed' : 'verify --loss: some checks failed');

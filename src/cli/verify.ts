@@ -31,7 +31,8 @@ export function formatVerifyReport(report: VerifyReport): string {
     formatCheckTable(report.results),
     '',
   ];
-  for (const r of report.results.filter((r) => !r.passed)) lines.push(`FAIL [${r.backend}] ${r.check}: ${r.failure ?? 'see the errors above'}`);
+  for (const r of report.results.filter((r) => !r.passed))
+    lines.push(`FAIL [${r.backend}] ${r.check}: ${r.failure ?? 'see the errors above'}`);
   for (const [name, reason] of Object.entries(report.unavailable)) lines.push(`not run on ${name}: ${reason}`);
   lines.push(report.passed ? 'verify: every check passed' : 'verify: some checks failed');
   return lines.join('\n');

@@ -92,7 +92,10 @@ function toBeCloseToTensor(this: MatcherContext, received: unknown, expected: un
   const head = `expect(received)${this.isNot ? '.not' : ''}.${name}(expected, { rtol: ${rtol}, atol: ${atol} })\n\n`;
   const sameShape = actual.shape.length === wanted.shape.length && actual.shape.every((d, a) => d === wanted.shape[a]);
   if (!sameShape) {
-    return { pass: false, message: () => `${head}received shape ${formatShape(actual.shape)}, expected shape ${formatShape(wanted.shape)}` };
+    return {
+      pass: false,
+      message: () => `${head}received shape ${formatShape(actual.shape)}, expected shape ${formatShape(wanted.shape)}`,
+    };
   }
   const comparison = compareArrays(actual.values, wanted.values, actual.shape, { rtol, atol });
   const worst = comparison.worst === null ? 'no elements' : describeElement(comparison.worst, { rtol, atol }, 'received', 'expected');
@@ -105,12 +108,19 @@ function toBeCloseToTensor(this: MatcherContext, received: unknown, expected: un
   };
 }
 
-function toPassGradcheck(this: MatcherContext, received: unknown, inputs: readonly tf.Tensor[], options: GradcheckOptions = {}): MatcherResult {
-  if (typeof received !== 'function') throw usage('toPassGradcheck', `the received value must be a function of tensors, got ${typeof received}`);
+function toPassGradcheck(
+  this: MatcherContext,
+  received: unknown,
+  inputs: readonly tf.Tensor[],
+  options: GradcheckOptions = {},
+): MatcherResult {
+  if (typeof received !== 'function')
+    throw usage('toPassGradcheck', `the received value must be a function of tensors, got ${typeof received}`);
   const result = gradcheck(received as TensorFunction, inputs, options);
   return {
     pass: result.passed,
-    message: () => `expect(f)${this.isNot ? '.not' : ''}.toPassGradcheck(inputs)\n\n${result.passed ? result.summary : result.failures.join('\n\n')}`,
+    message: () =>
+      `expect(f)${this.isNot ? '.not' : ''}.toPassGradcheck(inputs)\n\n${result.passed ? result.summary : result.failures.join('\n\n')}`,
   };
 }
 
@@ -124,7 +134,8 @@ function toBeEquivalentLoss(
   const report = checkEquivalence(received as LossFunction | LossSide, other, cases, options);
   return {
     pass: report.passed,
-    message: () => `expect(loss)${this.isNot ? '.not' : ''}.toBeEquivalentLoss(other, cases)\n\n${report.passed ? report.summary : [report.summary, ...report.failures.slice(1)].join('\n')}`,
+    message: () =>
+      `expect(loss)${this.isNot ? '.not' : ''}.toBeEquivalentLoss(other, cases)\n\n${report.passed ? report.summary : [report.summary, ...report.failures.slice(1)].join('\n')}`,
   };
 }
 
@@ -187,7 +198,9 @@ function toLeakTensors(this: MatcherContext, received: unknown): MatcherResult |
 export const matchers = { toBeCloseToTensor, toPassGradcheck, toBeEquivalentLoss, toLeakTensors };
 
 interface ExpectWithExtend {
-  extend(matchers: Record<string, (this: MatcherContext, received: unknown, ...args: never[]) => MatcherResult | Promise<MatcherResult>>): void;
+  extend(
+    matchers: Record<string, (this: MatcherContext, received: unknown, ...args: never[]) => MatcherResult | Promise<MatcherResult>>,
+  ): void;
 }
 
 const globalExpect = (globalThis as { expect?: ExpectWithExtend }).expect;

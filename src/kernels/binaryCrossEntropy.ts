@@ -56,7 +56,14 @@ export function binaryCrossEntropyFromProbabilities(args: BinaryCrossEntropyArgs
       targetGradient[e] = w * (logOneMinusX - logX) * scale;
     }
   }
-  return finish(total, scale, perElement, args.shape, reduction, inputGradient !== null && targetGradient !== null ? [inputGradient, targetGradient] : undefined);
+  return finish(
+    total,
+    scale,
+    perElement,
+    args.shape,
+    reduction,
+    inputGradient !== null && targetGradient !== null ? [inputGradient, targetGradient] : undefined,
+  );
 }
 
 /**
@@ -67,7 +74,10 @@ export function binaryCrossEntropyFromProbabilities(args: BinaryCrossEntropyArgs
  * for the target, scaled by 1/size for 'mean'. Accumulates in float64; `softplusOfNegative` gives
  * softplus and sigmoid from one table lookup per element.
  */
-export function binaryCrossEntropyFromLogits(args: BinaryCrossEntropyArgs & { posWeight: Float32Array | null }, withGradients: boolean): FusedResult {
+export function binaryCrossEntropyFromLogits(
+  args: BinaryCrossEntropyArgs & { posWeight: Float32Array | null },
+  withGradients: boolean,
+): FusedResult {
   const { input, target, weight, posWeight, reduction } = args;
   const size = input.length;
   const scale = reduction === 'mean' ? 1 / size : 1;
@@ -175,13 +185,18 @@ function weighted(t: tf.Tensor, weight: tf.Tensor | null): tf.Tensor {
 }
 
 /** `binaryCrossEntropyFromProbabilities` as a composite of tfjs ops (see `KernelPath`). */
-export function binaryCrossEntropyFromProbabilitiesComposite(args: BinaryCrossEntropyCompositeArgs, withGradients: boolean): CompositeResult {
+export function binaryCrossEntropyFromProbabilitiesComposite(
+  args: BinaryCrossEntropyCompositeArgs,
+  withGradients: boolean,
+): CompositeResult {
   const { input: x, target: y, reduction, shape } = args;
   const weight = weightTensor(args.weight, shape);
   const logX = tf.log(x);
   const logOneMinusX = tf.log1p(tf.neg(x));
   const oneMinusY = tf.sub(1, y);
-  const loss = tf.neg(weighted(tf.add(tf.mul(y, tf.maximum(logX, LOG_FLOOR)), tf.mul(oneMinusY, tf.maximum(logOneMinusX, LOG_FLOOR))), weight));
+  const loss = tf.neg(
+    weighted(tf.add(tf.mul(y, tf.maximum(logX, LOG_FLOOR)), tf.mul(oneMinusY, tf.maximum(logOneMinusX, LOG_FLOOR))), weight),
+  );
   const scale = reductionScale(reduction, x.size);
   const value = reduceLoss(loss, reduction, scale, shape);
   if (!withGradients) return { value };
@@ -192,7 +207,10 @@ export function binaryCrossEntropyFromProbabilitiesComposite(args: BinaryCrossEn
 }
 
 /** `binaryCrossEntropyFromLogits` as a composite of tfjs ops (see `KernelPath`). */
-export function binaryCrossEntropyFromLogitsComposite(args: BinaryCrossEntropyCompositeArgs & { posWeight: Float32Array | null }, withGradients: boolean): CompositeResult {
+export function binaryCrossEntropyFromLogitsComposite(
+  args: BinaryCrossEntropyCompositeArgs & { posWeight: Float32Array | null },
+  withGradients: boolean,
+): CompositeResult {
   const { input: x, target: y, reduction, shape } = args;
   const weight = weightTensor(args.weight, shape);
   const posWeight = weightTensor(args.posWeight, shape);

@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
 import { finish } from './softmaxCrossEntropy';
-import { fromClassesLast, keptSampleScale, oneHotTargets, pickTarget, reduceLoss, reductionScale, targetWeights, toClassesLast } from './composite';
+import {
+  fromClassesLast,
+  keptSampleScale,
+  oneHotTargets,
+  pickTarget,
+  reduceLoss,
+  reductionScale,
+  targetWeights,
+  toClassesLast,
+} from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
 
 /**

@@ -19,7 +19,17 @@ export interface SimdKernels {
    * sum of the losses; writes per-element losses and gradients (times `scale`) where those offsets are
    * not 0; weight and posWeight offsets of 0 mean all ones.
    */
-  bceLogits(x: number, y: number, weight: number, posWeight: number, count: number, scale: number, losses: number, inputGradient: number, targetGradient: number): number;
+  bceLogits(
+    x: number,
+    y: number,
+    weight: number,
+    posWeight: number,
+    count: number,
+    scale: number,
+    losses: number,
+    inputGradient: number,
+    targetGradient: number,
+  ): number;
   /** Float32 and float64 views of the module's memory, at least `bytes` long (the memory grows, never shrinks). */
   memory(bytes: number): { f32: Float32Array; f64: Float64Array };
 }
@@ -27,7 +37,17 @@ export interface SimdKernels {
 interface Exports {
   memory: WebAssembly.Memory;
   softmax_rows(logits: number, exps: number, rows: number, cols: number, stats: number, numerators: number, pull: number): void;
-  bce_logits(x: number, y: number, weight: number, posWeight: number, count: number, scale: number, losses: number, inputGradient: number, targetGradient: number): number;
+  bce_logits(
+    x: number,
+    y: number,
+    weight: number,
+    posWeight: number,
+    count: number,
+    scale: number,
+    losses: number,
+    inputGradient: number,
+    targetGradient: number,
+  ): number;
 }
 
 let loaded: SimdKernels | null | undefined;
@@ -52,7 +72,8 @@ function load(): SimdKernels | null {
     memory(bytes: number) {
       const missing = bytes - exports.memory.buffer.byteLength;
       if (missing > 0) exports.memory.grow(Math.ceil(missing / 65536));
-      if (views.f32.buffer !== exports.memory.buffer) views = { f32: new Float32Array(exports.memory.buffer), f64: new Float64Array(exports.memory.buffer) };
+      if (views.f32.buffer !== exports.memory.buffer)
+        views = { f32: new Float32Array(exports.memory.buffer), f64: new Float64Array(exports.memory.buffer) };
       return views;
     },
   };

@@ -205,17 +205,32 @@ export function softmaxCrossEntropyWithIndices(
       const y = target[row];
       return y === ignoreIndex ? 0 : ((1 - eps) * (weight === null ? 1 : weight[y]) + smoothing * weightSum) * scale;
     };
-    forEachSimdBlock(simd, logits, outer, classes, gradient === null ? null : { values: gradient, numerator, pull: smoothingPull }, (row, max, sum) => {
-      const y = target[row];
-      if (y === ignoreIndex) return;
-      const base = row * classes;
-      addLoss(row, max + Math.log(sum), base, base + classes, y, weight === null ? 1 : weight[y]);
-    });
+    forEachSimdBlock(
+      simd,
+      logits,
+      outer,
+      classes,
+      gradient === null ? null : { values: gradient, numerator, pull: smoothingPull },
+      (row, max, sum) => {
+        const y = target[row];
+        if (y === ignoreIndex) return;
+        const base = row * classes;
+        addLoss(row, max + Math.log(sum), base, base + classes, y, weight === null ? 1 : weight[y]);
+      },
+    );
     if (gradient !== null) {
       for (let row = 0; row < outer; row++) {
         const y = target[row];
         if (y === ignoreIndex) gradient.fill(0, row * classes, (row + 1) * classes);
-        else subtractTarget(gradient, row * classes, (row + 1) * classes, 1, row * classes + y, (1 - eps) * (weight === null ? 1 : weight[y]) * scale);
+        else
+          subtractTarget(
+            gradient,
+            row * classes,
+            (row + 1) * classes,
+            1,
+            row * classes + y,
+            (1 - eps) * (weight === null ? 1 : weight[y]) * scale,
+          );
       }
     }
   } else {
@@ -250,7 +265,10 @@ export function softmaxCrossEntropyWithIndices(
  * `t' = (1-ε)t + ε/C`: loss `-Σ_c w_c t'_c lp_c`; gradients `p_c·Σ_k w_k t'_k - w_c t'_c` for the
  * logits and `-(1-ε)·w_c·lp_c` for the targets. 'mean' divides by the number of samples.
  */
-export function softmaxCrossEntropyWithProbabilities(args: SoftmaxCrossEntropyArgs & { target: Float32Array }, withGradient: boolean): FusedResult {
+export function softmaxCrossEntropyWithProbabilities(
+  args: SoftmaxCrossEntropyArgs & { target: Float32Array },
+  withGradient: boolean,
+): FusedResult {
   const { logits, layout, weight, labelSmoothing: eps, reduction, target } = args;
   const { outer, classes, inner } = layout;
   const samples = outer * inner;
@@ -331,9 +349,13 @@ export function softmaxCrossEntropyWithIndicesComposite(
   const rowScale = keptSampleScale(targets.kept, scale, reduction);
   const rowFactor = tf.add(tf.mul(targets.perSample, 1 - eps), tf.mul(tf.mul(targets.kept, weightSum), smoothing));
   const targetPull = tf.mul(tf.expandDims(tf.mul(targets.perSample, 1 - eps), 1), rowScale);
-  let gradient: tf.Tensor = tf.sub(tf.mul(exps, tf.div(tf.mul(tf.expandDims(rowFactor, 1), rowScale), sumExps)), tf.mul(oneHotTargets(targets, classes), targetPull));
+  let gradient: tf.Tensor = tf.sub(
+    tf.mul(exps, tf.div(tf.mul(tf.expandDims(rowFactor, 1), rowScale), sumExps)),
+    tf.mul(oneHotTargets(targets, classes), targetPull),
+  );
   if (eps > 0) {
-    const classPull = targets.classWeight === null ? tf.fill([1, classes], smoothing) : tf.reshape(tf.mul(targets.classWeight, smoothing), [1, classes]);
+    const classPull =
+      targets.classWeight === null ? tf.fill([1, classes], smoothing) : tf.reshape(tf.mul(targets.classWeight, smoothing), [1, classes]);
     gradient = tf.sub(gradient, tf.mul(rowScale, classPull));
   }
   return { value, gradients: [fromClassesLast(gradient, layout, args.logits.shape)] };
@@ -389,7 +411,10 @@ function twoClassComposite(
 }
 
 /** `softmaxCrossEntropyWithProbabilities` as a composite of tfjs ops (see `KernelPath`). */
-export function softmaxCrossEntropyWithProbabilitiesComposite(args: SoftmaxCrossEntropyCompositeArgs & { target: tf.Tensor }, withGradient: boolean): CompositeResult {
+export function softmaxCrossEntropyWithProbabilitiesComposite(
+  args: SoftmaxCrossEntropyCompositeArgs & { target: tf.Tensor },
+  withGradient: boolean,
+): CompositeResult {
   const { layout, labelSmoothing: eps, reduction } = args;
   const logits = toClassesLast(args.logits, layout);
   const target = toClassesLast(args.target, layout);
@@ -411,7 +436,14 @@ export function softmaxCrossEntropyWithProbabilitiesComposite(args: SoftmaxCross
 }
 
 /** Packs the reduced loss: per sample for 'none', the scaled total otherwise (NaN for a mean over nothing, as 0/0). */
-export function finish(total: number, scale: number, perSample: Float32Array | null, sampleShape: number[], reduction: Reduction, gradients: Float32Array[] | undefined): FusedResult {
+export function finish(
+  total: number,
+  scale: number,
+  perSample: Float32Array | null,
+  sampleShape: number[],
+  reduction: Reduction,
+  gradients: Float32Array[] | undefined,
+): FusedResult {
   if (reduction === 'none' && perSample !== null) return { value: perSample, valueShape: sampleShape, gradients };
   return { value: Float32Array.of(total * scale), valueShape: [], gradients };
 }

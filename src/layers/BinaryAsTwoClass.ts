@@ -30,7 +30,9 @@ export class BinaryAsTwoClass extends layers.Layer {
   computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = inputShape as Shape;
     if (Array.isArray(shape[0]) || shape.length !== 2 || shape[1] !== 1) {
-      const given = Array.isArray(shape[0]) ? `${shape.length} inputs` : `shape [${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
+      const given = Array.isArray(shape[0])
+        ? `${shape.length} inputs`
+        : `shape [${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
       throw new LossInputError('BinaryAsTwoClass', 'inputShape', 'the output of a one-unit binary head, [batch, 1]', given);
     }
     return [shape[0], 2];

@@ -53,7 +53,12 @@ function checkNumberOptions(options: object, known: readonly string[], functionN
   checkInteger(values.ignoreIndex, -100, functionName, 'options.ignoreIndex');
   checkInteger(values.classAxis, -1, functionName, 'options.classAxis');
   if (values.posWeight !== undefined && (typeof values.posWeight !== 'number' || !Number.isFinite(values.posWeight))) {
-    throw new LossInputError(functionName, 'options.posWeight', 'a finite number', JSON.stringify(values.posWeight) ?? String(values.posWeight));
+    throw new LossInputError(
+      functionName,
+      'options.posWeight',
+      'a finite number',
+      JSON.stringify(values.posWeight) ?? String(values.posWeight),
+    );
   }
 }
 
@@ -71,7 +76,12 @@ function checkOneUnitHead(yPred: tf.Tensor, functionName: string): void {
 /** The class axis of multiclass logits and its size, refusing a one-unit head. */
 function multiclassAxis(yPred: tf.Tensor, classAxis: number, functionName: string): number {
   if (yPred.rank < 2) {
-    throw new LossInputError(functionName, 'yPred', 'class logits [batch, C] (or [batch, d1, ..., C])', `shape ${formatShape(yPred.shape)}`);
+    throw new LossInputError(
+      functionName,
+      'yPred',
+      'class logits [batch, C] (or [batch, d1, ..., C])',
+      `shape ${formatShape(yPred.shape)}`,
+    );
   }
   const { layout, axis } = asCallerErrors(functionName, LAYERS_ARGUMENTS, () => classLayout(yPred.shape, classAxis, functionName));
   if (layout.classes < 2) {
@@ -93,7 +103,8 @@ function multiclassAxis(yPred: tf.Tensor, classAxis: number, functionName: strin
 function indexLabels(yTrue: tf.Tensor, yPred: tf.Tensor, axis: number, functionName: string): tf.Tensor {
   const sampleShape = withoutAxis(yPred.shape, axis);
   if (sameShape(yTrue.shape, sampleShape)) return yTrue;
-  if (yTrue.rank === yPred.rank && yTrue.shape[axis] === 1 && sameShape(withoutAxis(yTrue.shape, axis), sampleShape)) return tf.squeeze(yTrue, [axis]);
+  if (yTrue.rank === yPred.rank && yTrue.shape[axis] === 1 && sameShape(withoutAxis(yTrue.shape, axis), sampleShape))
+    return tf.squeeze(yTrue, [axis]);
   const keptUnit = [...sampleShape];
   keptUnit.splice(axis, 0, 1);
   throw new LossInputError(
@@ -151,7 +162,12 @@ export function sparseCategoricalCrossEntropyLoss(options: SparseLayersLossOptio
     asCallerErrors(fn, LAYERS_ARGUMENTS, () =>
       tf.tidy(() => {
         const axis = multiclassAxis(yPred, classAxis, fn);
-        return classificationLoss(yPred, indexLabels(yTrue, yPred, axis, fn), { labelSmoothing, ignoreIndex, classAxis: axis, reduction: 'none' });
+        return classificationLoss(yPred, indexLabels(yTrue, yPred, axis, fn), {
+          labelSmoothing,
+          ignoreIndex,
+          classAxis: axis,
+          reduction: 'none',
+        });
       }),
     );
 }
@@ -172,7 +188,12 @@ export function categoricalCrossEntropyLoss(options: CategoricalLayersLossOption
     asCallerErrors(fn, LAYERS_ARGUMENTS, () => {
       const axis = multiclassAxis(yPred, classAxis, fn);
       if (!sameShape(yTrue.shape, yPred.shape) || yTrue.dtype !== 'float32') {
-        throw new LossInputError(fn, 'yTrue', `float32 one-hot or probability labels of the logits' shape ${formatShape(yPred.shape)} (for class indices use sparseCategoricalCrossEntropyLoss)`, `a ${yTrue.dtype} tensor of shape ${formatShape(yTrue.shape)}`);
+        throw new LossInputError(
+          fn,
+          'yTrue',
+          `float32 one-hot or probability labels of the logits' shape ${formatShape(yPred.shape)} (for class indices use sparseCategoricalCrossEntropyLoss)`,
+          `a ${yTrue.dtype} tensor of shape ${formatShape(yTrue.shape)}`,
+        );
       }
       return classificationLoss(yPred, yTrue, { labelSmoothing, classAxis: axis, reduction: 'none' });
     });
@@ -195,16 +216,27 @@ export function classificationLossFn(options: ClassificationLayersLossOptions = 
   const fn = 'classificationLossFn';
   checkNumberOptions(options, ['binaryAsTwoClass', 'posWeight', 'labelSmoothing', 'ignoreIndex'], fn);
   if (options.binaryAsTwoClass !== undefined && typeof options.binaryAsTwoClass !== 'boolean') {
-    throw new LossInputError(fn, 'options.binaryAsTwoClass', 'true or false', JSON.stringify(options.binaryAsTwoClass) ?? String(options.binaryAsTwoClass));
+    throw new LossInputError(
+      fn,
+      'options.binaryAsTwoClass',
+      'true or false',
+      JSON.stringify(options.binaryAsTwoClass) ?? String(options.binaryAsTwoClass),
+    );
   }
   const { binaryAsTwoClass, posWeight, labelSmoothing, ignoreIndex } = options;
   return (yTrue, yPred) =>
     asCallerErrors(fn, LAYERS_ARGUMENTS, () =>
       tf.tidy(() => {
         const oneUnit = yPred.rank === 2 && yPred.shape[1] === 1;
-        if (oneUnit) return classificationLoss(yPred, yTrue, { binaryAsTwoClass, posWeight, labelSmoothing, ignoreIndex, reduction: 'none' });
+        if (oneUnit)
+          return classificationLoss(yPred, yTrue, { binaryAsTwoClass, posWeight, labelSmoothing, ignoreIndex, reduction: 'none' });
         if (posWeight !== undefined) {
-          throw new LossInputError(fn, 'options.posWeight', 'absent for a model with more than one output unit (posWeight weights the positive label of a one-unit head)', `yPred of shape ${formatShape(yPred.shape)}`);
+          throw new LossInputError(
+            fn,
+            'options.posWeight',
+            'absent for a model with more than one output unit (posWeight weights the positive label of a one-unit head)',
+            `yPred of shape ${formatShape(yPred.shape)}`,
+          );
         }
         const axis = multiclassAxis(yPred, -1, fn);
         const labels = sameShape(yTrue.shape, yPred.shape) ? yTrue : indexLabels(yTrue, yPred, axis, fn);

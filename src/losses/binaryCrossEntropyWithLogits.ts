@@ -47,7 +47,11 @@ const OPTIONS = ['weight', 'posWeight', 'reduction'] as const;
  * binaryCrossEntropyWithLogits(logits, target, { posWeight: [3, 1] }).print();  // 0.9162...
  * ```
  */
-export function binaryCrossEntropyWithLogits(input: TensorInput, target: TensorInput, options: BinaryCrossEntropyWithLogitsOptions = {}): tf.Tensor {
+export function binaryCrossEntropyWithLogits(
+  input: TensorInput,
+  target: TensorInput,
+  options: BinaryCrossEntropyWithLogitsOptions = {},
+): tf.Tensor {
   const fn = 'binaryCrossEntropyWithLogits';
   checkOptionNames(options, OPTIONS, fn);
   const reduction = checkReduction(options.reduction, fn);
@@ -56,7 +60,8 @@ export function binaryCrossEntropyWithLogits(input: TensorInput, target: TensorI
     const targets = toFloatTensor(target, fn, 'target');
     checkSameShape(logits, targets, fn);
     const weight = options.weight === undefined ? null : readBroadcastWeight(options.weight, logits.shape, fn, 'options.weight');
-    const posWeight = options.posWeight === undefined ? null : readBroadcastWeight(options.posWeight, logits.shape, fn, 'options.posWeight');
+    const posWeight =
+      options.posWeight === undefined ? null : readBroadcastWeight(options.posWeight, logits.shape, fn, 'options.posWeight');
     const common = { weight, posWeight, reduction, shape: logits.shape };
     return fusedLoss(
       [logits, targets],

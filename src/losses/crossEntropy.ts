@@ -69,12 +69,18 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
     const common = { layout, weight, labelSmoothing, reduction, sampleShape };
     if (sameShape(labels.shape, logits.shape) && !(labels.dtype === 'int32')) {
       if (ignoreIndex >= 0) {
-        throw new LossInputError(fn, 'options.ignoreIndex', 'negative (ignoreIndex is not supported with class-probability targets)', String(ignoreIndex));
+        throw new LossInputError(
+          fn,
+          'options.ignoreIndex',
+          'negative (ignoreIndex is not supported with class-probability targets)',
+          String(ignoreIndex),
+        );
       }
       return fusedLoss(
         [logits, labels],
         layout,
-        (withGradients, [values, probabilities]) => softmaxCrossEntropyWithProbabilities({ ...common, logits: values, target: probabilities }, withGradients),
+        (withGradients, [values, probabilities]) =>
+          softmaxCrossEntropyWithProbabilities({ ...common, logits: values, target: probabilities }, withGradients),
         (withGradients, [x, t]) => softmaxCrossEntropyWithProbabilitiesComposite({ ...common, logits: x, target: t }, withGradients),
       );
     }
@@ -92,8 +98,13 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
     const loss = fusedLoss(
       [logits],
       layout,
-      (withGradients, [values]) => softmaxCrossEntropyWithIndices({ ...common, logits: values, target: (indices ??= readValues(screened.tensor)), ignoreIndex }, withGradients),
-      (withGradients, [x]) => softmaxCrossEntropyWithIndicesComposite({ ...common, logits: x, target: screened.tensor, ignoreIndex }, withGradients),
+      (withGradients, [values]) =>
+        softmaxCrossEntropyWithIndices(
+          { ...common, logits: values, target: (indices ??= readValues(screened.tensor)), ignoreIndex },
+          withGradients,
+        ),
+      (withGradients, [x]) =>
+        softmaxCrossEntropyWithIndicesComposite({ ...common, logits: x, target: screened.tensor, ignoreIndex }, withGradients),
     );
     return poisonInvalid(loss, screened.valid, reduction);
   });

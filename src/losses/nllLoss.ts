@@ -49,7 +49,12 @@ export function nllLoss(input: TensorInput, target: TensorInput, options: NllLos
     const labels = toNumericTensor(target, fn, 'target');
     const sampleShape = withoutAxis(logProbabilities.shape, axis);
     if (!sameShape(labels.shape, sampleShape)) {
-      throw new LossInputError(fn, 'target', `class indices of shape ${formatShape(sampleShape)} (for input of shape ${formatShape(logProbabilities.shape)}, class axis ${axis})`, `shape ${formatShape(labels.shape)}`);
+      throw new LossInputError(
+        fn,
+        'target',
+        `class indices of shape ${formatShape(sampleShape)} (for input of shape ${formatShape(logProbabilities.shape)}, class axis ${axis})`,
+        `shape ${formatShape(labels.shape)}`,
+      );
     }
     const weight = options.weight === undefined ? null : readClassWeight(options.weight, layout.classes, fn);
     const screened = screenClassIndices(labels, layout.classes, ignoreIndex, fn);
@@ -59,7 +64,8 @@ export function nllLoss(input: TensorInput, target: TensorInput, options: NllLos
     const loss = fusedLoss(
       [logProbabilities],
       layout,
-      (withGradients, [values]) => negativeLogLikelihood({ ...common, logProbabilities: values, target: (indices ??= readValues(screened.tensor)) }, withGradients),
+      (withGradients, [values]) =>
+        negativeLogLikelihood({ ...common, logProbabilities: values, target: (indices ??= readValues(screened.tensor)) }, withGradients),
       (withGradients, [x]) => negativeLogLikelihoodComposite({ ...common, logProbabilities: x, target: screened.tensor }, withGradients),
     );
     return poisonInvalid(loss, screened.valid, reduction);
