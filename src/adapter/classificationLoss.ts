@@ -10,6 +10,7 @@ import { asCallerErrors } from './errors';
 import { screenBinaryTargets } from './targets';
 import { binaryToTwoClassLogits } from './twoClass';
 
+/** Options of `classificationLoss`: how a binary or multiclass head is weighted, smoothed, ignored and reduced. */
 export interface ClassificationLossOptions {
   /**
    * Binary heads only: compute the loss as `crossEntropy(binaryToTwoClassLogits(z), y)` instead of

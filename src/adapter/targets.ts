@@ -65,6 +65,7 @@ export function screenBinaryTargets(target: tf.Tensor, rule: BinaryTargetRule, f
   return { tensor: tf.where(valid, target, replacement), valid, ignored: null };
 }
 
+/** The target value that marks a sample to leave out (default -100), as in PyTorch. */
 export interface IgnoreIndexOption {
   /** A target value that marks a sample to ignore; it is passed through unchanged. Default -100, as in `crossEntropy`. */
   ignoreIndex?: number;

@@ -16,6 +16,7 @@ export interface LossCase {
  */
 export type CaseKind = 'binary' | 'multiclass';
 
+/** What `randomCase` draws: the kind of head, and optionally its batch size, classes and logit scale. */
 export interface CaseSpec {
   kind: CaseKind;
   /** N; default: drawn from [1, 16]. */

@@ -42,6 +42,7 @@ export interface EquivalenceOptions extends Tolerance {
   seed?: number;
 }
 
+/** What an equivalence discrepancy is about: the value, or the gradient of one shared argument. */
 export type Quantity = 'value' | 'gradient of input' | 'gradient of target';
 
 /** One element of one case: where, both sides, how far apart, what was allowed. */
@@ -51,6 +52,7 @@ export interface Discrepancy extends ElementComparison {
   quantity: Quantity;
 }
 
+/** The result of `checkEquivalence`: whether the two losses agree, the largest errors, the worst elements and the failures. */
 export interface EquivalenceReport {
   passed: boolean;
   names: [string, string];

@@ -9,6 +9,7 @@ import { seededRandom, streamSeed } from './random';
 /** What `gradcheck` checks: any function from tensors to one float32 tensor, differentiable by `tf.grads`. */
 export type TensorFunction = (...inputs: tf.Tensor[]) => tf.Tensor;
 
+/** Options of `gradcheck`; the defaults (`GRADCHECK_DEFAULTS`) are justified in its doc comment. */
 export interface GradcheckOptions {
   /** Indices of the inputs to differentiate. Default: every float32 input (int32 class indices are passed through unchanged). */
   wrt?: readonly number[];
@@ -93,6 +94,7 @@ export type SideCheckName =
   | 'linearInCotangent' // the gradient for -2v is -2 times the gradient for v
   | 'repeatable'; // two runs give identical gradients
 
+/** One of gradcheck's checks besides the directional derivatives (finite, zero for a zero cotangent, linear, repeatable...). */
 export interface SideCheck {
   name: SideCheckName;
   /** The input concerned, or null for the output. */
@@ -101,6 +103,7 @@ export interface SideCheck {
   message: string;
 }
 
+/** The result of `gradcheck`: every directional comparison and side check, the worst one, and the failure messages. */
 export interface GradcheckResult {
   passed: boolean;
   /** The seed used: pass it back to replay the same cotangent and directions. */

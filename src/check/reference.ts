@@ -23,6 +23,7 @@ export interface ReferenceTensor {
   values: ArrayLike<number>;
 }
 
+/** What a reference loss returns: the value, and the float64 gradients of `Σ value·upstream`. */
 export interface ReferenceResult {
   /** Shape `[]` for 'mean' and 'sum'; for 'none', the element shape (BCE) or the sample shape (CE, NLL). */
   value: ReferenceTensor;
@@ -30,17 +31,20 @@ export interface ReferenceResult {
   grad: { input: Float64Array; target: Float64Array | null };
 }
 
+/** Options of `referenceBinaryCrossEntropy`: those of `binaryCrossEntropy`, with weights as `ReferenceTensor`s. */
 export interface ReferenceBinaryCrossEntropyOptions {
   /** Broadcasts against the input, as in PyTorch. */
   weight?: ReferenceTensor;
   reduction?: Reduction;
 }
 
+/** Options of `referenceBinaryCrossEntropyWithLogits`: those of `binaryCrossEntropyWithLogits`, with weights as `ReferenceTensor`s. */
 export interface ReferenceBinaryCrossEntropyWithLogitsOptions extends ReferenceBinaryCrossEntropyOptions {
   /** The weight of positive targets; broadcasts against the input (`[C]` against `[N, C]`, `[C, 1, 1]` against `[N, C, H, W]`). */
   posWeight?: ReferenceTensor;
 }
 
+/** Options of `referenceNllLoss`: those of `nllLoss`, with the weight as a `ReferenceTensor`. */
 export interface ReferenceNllLossOptions {
   /** One weight per class, shape `[C]`. */
   weight?: ReferenceTensor;
@@ -49,6 +53,7 @@ export interface ReferenceNllLossOptions {
   classAxis?: number;
 }
 
+/** Options of `referenceCrossEntropy`: those of `crossEntropy`, with the weight as a `ReferenceTensor`. */
 export interface ReferenceCrossEntropyOptions extends ReferenceNllLossOptions {
   labelSmoothing?: number;
 }

@@ -8,6 +8,7 @@ import { gradcheck, GradcheckOptions } from './gradcheck';
 import { readInTidy } from './host';
 import { seededRandom, streamSeed } from './random';
 
+/** Options of `checkUserLoss`: the input kinds, the seed, and gradcheck's options. */
 export interface UserLossOptions {
   /** The input kinds to test. Default: both, keeping those the loss accepts without throwing. */
   kinds?: readonly CaseKind[];
@@ -17,9 +18,11 @@ export interface UserLossOptions {
   gradcheck?: Omit<GradcheckOptions, 'wrt' | 'names' | 'seed'>;
 }
 
+/** The checks `checkUserLoss` runs on a user's loss. */
 export type UserLossCheckName =
   'accepts' | 'returnsTensor' | 'finiteValue' | 'noLeakValue' | 'finiteGradient' | 'noLeakGradient' | 'gradcheck';
 
+/** One check of `checkUserLoss`: its name, the input kind, whether it passed, and what it found. */
 export interface UserLossCheck {
   name: UserLossCheckName;
   /** The input kind checked, or null for a check about the loss as a whole. */
@@ -29,6 +32,7 @@ export interface UserLossCheck {
   message: string;
 }
 
+/** The result of `checkUserLoss` (what `verify --loss` prints). */
 export interface UserLossReport {
   passed: boolean;
   /** The kinds the loss was checked on. */

@@ -49,11 +49,12 @@ declare global {
 }
 
 /** What Jest passes as `this` to a matcher (only what these matchers read). */
-interface MatcherContext {
+export interface MatcherContext {
   isNot: boolean;
 }
 
-interface MatcherResult {
+/** What a matcher returns to Jest: whether it passed, and the message for the failure. */
+export interface MatcherResult {
   pass: boolean;
   message: () => string;
 }

@@ -4,7 +4,8 @@ import { LossInputError } from '../core/errors';
 import { binaryToTwoClassLogits } from '../adapter/twoClass';
 
 type LayerArgs = ConstructorParameters<typeof layers.Layer>[0];
-type Shape = Array<number | null>;
+/** A layer's input or output shape as tfjs-layers gives it: `null` for the batch dimension. */
+export type Shape = Array<number | null>;
 
 /**
  * A layer that turns the logit of a one-unit binary head (`[batch, 1]`) into two-class logits

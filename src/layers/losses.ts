@@ -13,6 +13,7 @@ import { sameShape, withoutAxis } from '../core/validate';
  */
 export type LayersLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
 
+/** Options of `binaryCrossEntropyWithLogitsLoss` for `model.compile`. */
 export interface BinaryLayersLossOptions {
   /** The weight of positive labels, as BCE's `pos_weight`. Default 1. */
   posWeight?: number;
@@ -22,6 +23,7 @@ export interface BinaryLayersLossOptions {
   ignoreIndex?: number;
 }
 
+/** Options of `categoricalCrossEntropyLoss` for `model.compile`. */
 export interface CategoricalLayersLossOptions {
   /** ε in [0, 1], crossEntropy's label smoothing. Default 0. */
   labelSmoothing?: number;
@@ -29,11 +31,13 @@ export interface CategoricalLayersLossOptions {
   classAxis?: number;
 }
 
+/** Options of `sparseCategoricalCrossEntropyLoss` for `model.compile`. */
 export interface SparseLayersLossOptions extends CategoricalLayersLossOptions {
   /** Labels equal to this value give a loss of 0. Default -100. */
   ignoreIndex?: number;
 }
 
+/** Options of `classificationLossFn` for `model.compile`. */
 export interface ClassificationLayersLossOptions {
   /** Route a one-unit head through crossEntropy on `[0, z]`: same value and gradient. Default false. */
   binaryAsTwoClass?: boolean;

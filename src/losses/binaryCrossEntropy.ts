@@ -7,6 +7,7 @@ import { poisonInvalid, screenProbabilities } from '../core/validate';
 import { binaryCrossEntropyFromProbabilities, binaryCrossEntropyFromProbabilitiesComposite } from '../kernels/binaryCrossEntropy';
 import { fusedLoss } from '../kernels/fusedLoss';
 
+/** Options of `binaryCrossEntropy` (PyTorch: `weight`, `reduction`). */
 export interface BinaryCrossEntropyOptions {
   /** A weight per element, broadcast to the input's shape (e.g. `[C]` against `[N, C]`). */
   weight?: TensorInput;

@@ -6,6 +6,7 @@ import { TensorInput, toFloatTensor } from '../core/tensors';
 import { binaryCrossEntropyFromLogits, binaryCrossEntropyFromLogitsComposite } from '../kernels/binaryCrossEntropy';
 import { fusedLoss } from '../kernels/fusedLoss';
 
+/** Options of `binaryCrossEntropyWithLogits` (PyTorch: `weight`, `pos_weight`, `reduction`). */
 export interface BinaryCrossEntropyWithLogitsOptions {
   /** A weight per element, broadcast to the input's shape (e.g. `[C]` against `[N, C]`). */
   weight?: TensorInput;

@@ -12,6 +12,7 @@ import {
   softmaxCrossEntropyWithProbabilitiesComposite,
 } from '../kernels/softmaxCrossEntropy';
 
+/** Options of `crossEntropy` (PyTorch: `weight`, `ignore_index`, `reduction`, `label_smoothing`; plus `classAxis`). */
 export interface CrossEntropyOptions {
   /** A weight per class, shape `[C]`. */
   weight?: TensorInput;

@@ -7,6 +7,7 @@ import { poisonInvalid, readClassWeight, sameShape, screenClassIndices, withoutA
 import { fusedLoss } from '../kernels/fusedLoss';
 import { negativeLogLikelihood, negativeLogLikelihoodComposite } from '../kernels/negativeLogLikelihood';
 
+/** Options of `nllLoss` (PyTorch: `weight`, `ignore_index`, `reduction`; plus `classAxis`). */
 export interface NllLossOptions {
   /** A weight per class, shape `[C]`. */
   weight?: TensorInput;
