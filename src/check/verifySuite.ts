@@ -148,14 +148,16 @@ const GRADCHECK_CASES_PER_LOSS = 12;
 const drawReduction = (random: SeededRandom): Reduction => REDUCTIONS[random.integer(3)];
 const drawSmoothing = (random: SeededRandom): number => (random.uniform() < 0.5 ? 0 : 0.2);
 
+/**
+ * Probabilities in [0.05, 0.95]: inside, a central difference of BCE's `log p` with gradcheck's step
+ * stays accurate. Nearer 0 or 1 the step must shrink to stay in [0, 1], and truncation approaches the
+ * tolerance (measured: 0.9 of it over 120 seeds with sigmoid(2·normal) draws); the edges are checked
+ * against the float64 reference and PyTorch instead.
+ */
 function probabilities(random: SeededRandom, shape: number[]): tf.Tensor {
-  return tf.tidy(() =>
-    tf.sigmoid(
-      tf.tensor(
-        Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * random.normal()),
-        shape,
-      ),
-    ),
+  return tf.tensor(
+    Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 0.05 + 0.9 * random.uniform()),
+    shape,
   );
 }
 
