@@ -4,7 +4,7 @@ import { reduceLoss, reductionScale, softplusPair } from './composite';
 import type { CompositeResult, FusedResult } from './fusedLoss';
 import { softplusOfNegative } from './fastMath';
 import { SimdKernels, simdKernels } from './simdKernels';
-import { finish } from './softmaxCrossEntropy';
+import { finish } from './fusedLoss';
 
 /** Inputs of the binary cross-entropy kernels, already validated and read to the host, all of one shape. */
 export interface BinaryCrossEntropyArgs {

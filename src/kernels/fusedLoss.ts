@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import type { ClassLayout } from '../core/layout';
+import type { Reduction } from '../core/options';
 import { describeValue } from '../core/tensors';
 import { isHostMemoryBackend } from '../core/validation';
 
@@ -183,4 +184,17 @@ export function fusedLoss(differentiable: tf.Tensor[], layout: ClassLayout, run:
   const empty = differentiable.some((t) => t.size === 0);
   if (compositeRun !== undefined && !empty && resolveKernelPath() === 'composite') return composite(differentiable, layout, compositeRun);
   return fused(differentiable, layout, run);
+}
+
+/** Packs the reduced loss: per sample for 'none', the scaled total otherwise (NaN for a mean over nothing, as 0/0). */
+export function finish(
+  total: number,
+  scale: number,
+  perSample: Float32Array | null,
+  sampleShape: number[],
+  reduction: Reduction,
+  gradients: Float32Array[] | undefined,
+): FusedResult {
+  if (reduction === 'none' && perSample !== null) return { value: perSample, valueShape: sampleShape, gradients };
+  return { value: Float32Array.of(total * scale), valueShape: [], gradients };
 }

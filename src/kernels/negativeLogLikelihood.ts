@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../core/layout';
 import type { Reduction } from '../core/options';
-import { finish } from './softmaxCrossEntropy';
+import { finish } from './fusedLoss';
 import {
   fromClassesLast,
   keptSampleScale,

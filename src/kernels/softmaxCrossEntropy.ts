@@ -16,7 +16,7 @@ import {
   targetWeights,
   toClassesLast,
 } from './composite';
-import type { CompositeResult, FusedResult } from './fusedLoss';
+import { CompositeResult, finish, FusedResult } from './fusedLoss';
 import { SimdKernels, simdKernels } from './simdKernels';
 
 /** Inputs of the cross-entropy kernels, already validated and read to the host. */
@@ -433,17 +433,4 @@ export function softmaxCrossEntropyWithProbabilitiesComposite(
     value,
     gradients: [fromClassesLast(logitGradient, layout, args.logits.shape), fromClassesLast(targetGradient, layout, args.logits.shape)],
   };
-}
-
-/** Packs the reduced loss: per sample for 'none', the scaled total otherwise (NaN for a mean over nothing, as 0/0). */
-export function finish(
-  total: number,
-  scale: number,
-  perSample: Float32Array | null,
-  sampleShape: number[],
-  reduction: Reduction,
-  gradients: Float32Array[] | undefined,
-): FusedResult {
-  if (reduction === 'none' && perSample !== null) return { value: perSample, valueShape: sampleShape, gradients };
-  return { value: Float32Array.of(total * scale), valueShape: [], gradients };
 }
