@@ -7,14 +7,22 @@ export type Reduction = 'mean' | 'sum' | 'none';
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 
 export function checkReduction(value: unknown, functionName: string): Reduction {
-  if (value === undefined) return 'mean';
-  if (typeof value === 'string' && (REDUCTIONS as readonly string[]).includes(value)) return value as Reduction;
-  throw new LossInputError(
-    functionName,
-    'options.reduction',
-    `one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}`,
-    describeOption(value),
-  );
+  return value === undefined ? 'mean' : checkOneOf(value, REDUCTIONS, functionName, 'options.reduction');
+}
+
+/**
+ * `value` when it is one of `choices`, else a LossInputError listing them. `describe` says what was
+ * given (default: an option's value, e.g. `"avg"`).
+ */
+export function checkOneOf<T extends string>(
+  value: unknown,
+  choices: readonly T[],
+  functionName: string,
+  argument: string,
+  describe: (value: unknown) => string = describeOption,
+): T {
+  if ((choices as readonly unknown[]).includes(value)) return value as T;
+  throw new LossInputError(functionName, argument, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, describe(value));
 }
 
 /** An integer option such as `ignoreIndex`. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LossInputError } from './errors';
+import { checkOneOf } from './options';
 import { describeValue } from './tensors';
 
 /**
@@ -44,10 +44,7 @@ let setting: ValidationSetting = 'auto';
  * training run will see.
  */
 export function setValidation(mode: ValidationSetting): void {
-  if (!(SETTINGS as readonly unknown[]).includes(mode)) {
-    throw new LossInputError('setValidation', 'mode', `one of ${SETTINGS.map((s) => `'${s}'`).join(', ')}`, describeValue(mode));
-  }
-  setting = mode;
+  setting = checkOneOf(mode, SETTINGS, 'setValidation', 'mode', describeValue);
 }
 
 /** The setting last given to `setValidation` (`'auto'` until then). */

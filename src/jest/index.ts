@@ -19,7 +19,7 @@ import type { LossCase } from '../check/cases';
 import { compareArrays, DEFAULT_TOLERANCE, describeElement, formatNumber, Tolerance } from '../check/compare';
 import { CaseGenerator, checkEquivalence, EquivalenceOptions, LossFunction, LossSide } from '../check/equivalence';
 import { gradcheck, GradcheckOptions, TensorFunction } from '../check/gradcheck';
-import { formatShape } from '../core/tensors';
+import { formatShape, isTensor } from '../core/tensors';
 
 declare global {
   // Merges with @types/jest's `jest.Matchers` (declared with the same type parameters, as merging
@@ -57,10 +57,6 @@ export interface MatcherContext {
 export interface MatcherResult {
   pass: boolean;
   message: () => string;
-}
-
-function isTensor(x: unknown): x is tf.Tensor {
-  return x instanceof tf.Tensor;
 }
 
 function usage(matcher: string, problem: string): Error {

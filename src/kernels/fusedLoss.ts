@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LossInputError } from '../core/errors';
 import type { ClassLayout } from '../core/layout';
-import type { Reduction } from '../core/options';
+import { checkOneOf, Reduction } from '../core/options';
 import { describeValue } from '../core/tensors';
 import { isHostMemoryBackend } from '../core/validation';
 
@@ -51,10 +50,7 @@ let kernelPath: KernelPath = 'auto';
  * ```
  */
 export function setKernelPath(path: KernelPath): void {
-  if (!(KERNEL_PATHS as readonly unknown[]).includes(path)) {
-    throw new LossInputError('setKernelPath', 'path', `one of ${KERNEL_PATHS.map((p) => `'${p}'`).join(', ')}`, describeValue(path));
-  }
-  kernelPath = path;
+  kernelPath = checkOneOf(path, KERNEL_PATHS, 'setKernelPath', 'path', describeValue);
 }
 
 /** The setting last given to `setKernelPath` (`'auto'` until then). */
