@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isRecordingGradient } from '../core/tfjsInternals';
+import { engineState, isRecordingGradient } from '../core/tfjsInternals';
 import type { DeviceKernel } from './args';
 
 /**
@@ -15,7 +15,8 @@ export function runDeviceKernel<A extends object>(kernel: DeviceKernel<A>, args:
     const save = inputs[differentiable.length] as tf.GradSaveFunc;
     const live: Record<string, unknown> = { ...entries };
     differentiable.forEach((key, k) => (live[key] = inputs[k]));
-    const recording = isRecordingGradient();
+    // Without the engine's state (a renamed internal), assume a tape: saving is free when there is none.
+    const recording = isRecordingGradient() || engineState() === null;
     const { value, saved } = kernel.forward(live as A, recording);
     if (recording) save([...tensorKeys.map((key) => live[key] as tf.Tensor), ...saved]);
     return {
