@@ -3,7 +3,7 @@ import { classificationLoss, ClassificationLossOptions } from '../../src/adapter
 import { referenceBinaryCrossEntropyWithLogits, referenceCrossEntropy } from '../../src/check/reference';
 import { seededRandom } from '../../src/check/random';
 import { setValidation, ValidationMode } from '../../src/core/validation';
-import { setKernelPath } from '../../src/kernels/fusedLoss';
+import { setKernelPath } from '../../src/kernels/dispatch';
 import type { Reduction } from '../../src/core/options';
 import { binaryCrossEntropyWithLogits } from '../../src/losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../../src/losses/crossEntropy';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { formatBenchReport, runBench } from '../../src/cli/bench';
-import { getKernelPath } from '../../src/kernels/fusedLoss';
+import { getKernelPath } from '../../src/kernels/dispatch';
 import { BACKENDS } from '../helpers/backends';
 
 // Not a timing test: it checks that the benchmark runs every implementation on every backend,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { setKernelPath } from '../../src/kernels/fusedLoss';
-import { twoClassLogits } from '../../src/kernels/twoClassLogits';
+import { setKernelPath } from '../../src/kernels/dispatch';
+import { twoClassLogits } from '../../src/kernels/dispatch';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 describeEachBackend('twoClassLogits', () => {

@@ -3,7 +3,7 @@ import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
 import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
 import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { offTape, poisonInvalid, readClassWeight, sameShape } from '../core/validate';
+import { checkClassWeight, offTape, poisonInvalid, sameShape } from '../core/validate';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
 import { asCallerErrors } from './errors';
@@ -278,7 +278,7 @@ function multiclassLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
   const keptWeight = tf.cast(kept, 'float32');
   if (classWeight === undefined) return meanOver(total, tf.sum(keptWeight));
   const { layout } = classLayout(z.shape, classAxis, FN);
-  const weights = tf.tensor1d(readClassWeight(classWeight, layout.classes, FN));
+  const weights = checkClassWeight(classWeight, layout.classes, FN);
   // An ignored target may hold any integer: look up class 0 for it, then drop it.
   const targetWeight = tf.mul(tf.gather(weights, tf.where(kept, indices, tf.zerosLike(indices))), keptWeight);
   return meanOver(total, tf.sum(targetWeight));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { formatShape, TensorInput, toFloatTensor } from '../core/tensors';
-import { twoClassLogits } from '../kernels/twoClassLogits';
+import { twoClassLogits } from '../kernels/dispatch';
 
 /**
  * The number of samples of a binary head, `[N]` or `[N, 1]`, or a LossInputError naming `argument`.

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { binaryToTwoClassLogits } from '../adapter/twoClass';
-import { setKernelPath, getKernelPath } from '../kernels/fusedLoss';
+import { setKernelPath, getKernelPath } from '../kernels/dispatch';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
 import { seededRandom } from '../check/random';

@@ -4,8 +4,8 @@ import type { Reduction } from './options';
 import { formatPosition, formatShape, readValues, toFloatTensor } from './tensors';
 import { activeValidation } from './validation';
 
-/** A per-class weight: a float tensor or array of shape `[classes]`, read to the host. */
-export function readClassWeight(weight: unknown, classes: number, functionName: string): Float32Array {
+/** A per-class weight: a float tensor or array of shape `[classes]`, left on its backend. */
+export function checkClassWeight(weight: unknown, classes: number, functionName: string): tf.Tensor1D {
   const w = toFloatTensor(weight, functionName, 'options.weight');
   if (w.rank !== 1 || w.shape[0] !== classes) {
     throw new LossInputError(
@@ -15,7 +15,7 @@ export function readClassWeight(weight: unknown, classes: number, functionName: 
       `shape ${formatShape(w.shape)}`,
     );
   }
-  return readValues(w) as Float32Array;
+  return w as tf.Tensor1D;
 }
 
 /**
@@ -59,24 +59,34 @@ export function checkProbabilities(probabilities: tf.Tensor, values: Float32Arra
   }
 }
 
-/** Arguments whose values passed the active validation mode's check (see `ValidationMode`). */
+/**
+ * Checks the values of class indices on the host when the active validation mode is 'sync' (reading
+ * them back: see `ValidationMode`), throwing a `LossInputError` for the first bad one. Returns true
+ * when the mode is 'device' instead: the kernel then poisons the samples of bad indices with NaN.
+ */
+export function checkClassIndicesOrPoison(target: tf.Tensor, classes: number, ignoreIndex: number, functionName: string): boolean {
+  if (activeValidation() === 'device') return true;
+  checkClassIndices(target, readValues(target), classes, ignoreIndex, functionName);
+  return false;
+}
+
+/** As `checkClassIndicesOrPoison`, for probabilities that must lie in [0, 1]. */
+export function checkProbabilitiesOrPoison(probabilities: tf.Tensor, functionName: string): boolean {
+  if (activeValidation() === 'device') return true;
+  checkProbabilities(probabilities, readValues(probabilities), functionName);
+  return false;
+}
+
+/** Arguments screened on the device: what to compute with, and where the values were valid. */
 export interface Screened {
-  /** What to compute with: the argument itself, or in 'device' mode class indices with each invalid one replaced by ignoreIndex. */
+  /** The argument itself, or for class indices, each invalid one replaced by ignoreIndex so that no kernel reads outside the class axis. */
   tensor: tf.Tensor;
-  /** 'device' mode only: true where the value is valid, of the argument's shape, for `poisonInvalid`. Null when checked on the host. */
+  /** True where the value is valid, of the argument's shape, for `poisonInvalid`; null when the values were checked on the host. */
   valid: tf.Tensor | null;
 }
 
-/**
- * Class indices checked as the active validation mode says: on the host (`checkClassIndices`, which
- * throws), or on the device, where each invalid index becomes `ignoreIndex`, so that no kernel reads
- * outside the class axis, and is reported in `valid`. Call inside `tf.tidy`.
- */
-export function screenClassIndices(target: tf.Tensor, classes: number, ignoreIndex: number, functionName: string): Screened {
-  if (activeValidation() === 'sync') {
-    checkClassIndices(target, readValues(target), classes, ignoreIndex, functionName);
-    return { tensor: target, valid: null };
-  }
+/** Class indices screened with tensor ops where they live, never read back (the 'device' validation mode). Call inside `tf.tidy`. */
+export function screenClassIndicesOnDevice(target: tf.Tensor, classes: number, ignoreIndex: number): Screened {
   const valid = offTape(target, (t) => {
     const y = tf.cast(t, 'float32');
     const inRange = tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(y, 0), tf.less(y, classes)), tf.equal(y, tf.floor(y)));
@@ -85,13 +95,9 @@ export function screenClassIndices(target: tf.Tensor, classes: number, ignoreInd
   return { tensor: tf.where(valid, target, tf.fill(target.shape, ignoreIndex, target.dtype)), valid };
 }
 
-/** Probabilities checked as the active validation mode says: on the host (`checkProbabilities`, which throws) or on the device. Call inside `tf.tidy`. */
-export function screenProbabilities(probabilities: tf.Tensor, functionName: string): Screened {
-  if (activeValidation() === 'sync') {
-    checkProbabilities(probabilities, readValues(probabilities), functionName);
-    return { tensor: probabilities, valid: null };
-  }
-  return { tensor: probabilities, valid: offTape(probabilities, (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1))) };
+/** Where probabilities lie in [0, 1], computed where they live (the 'device' validation mode). Call inside `tf.tidy`. */
+export function probabilitiesValidOnDevice(probabilities: tf.Tensor): tf.Tensor {
+  return offTape(probabilities, (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)));
 }
 
 /**

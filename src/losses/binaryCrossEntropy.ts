@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkSameShape, readBroadcastWeight } from '../core/elementwise';
-import { elementwiseLayout } from '../core/layout';
+import { checkBroadcastWeight, checkSameShape } from '../core/elementwise';
 import { checkOptionNames, checkReduction, Reduction } from '../core/options';
 import { TensorInput, toFloatTensor } from '../core/tensors';
-import { poisonInvalid, screenProbabilities } from '../core/validate';
-import { binaryCrossEntropyFromProbabilities, binaryCrossEntropyFromProbabilitiesComposite } from '../kernels/binaryCrossEntropy';
-import { fusedLoss } from '../kernels/fusedLoss';
+import { checkProbabilitiesOrPoison } from '../core/validate';
+import { binaryCrossEntropyKernel } from '../kernels/dispatch';
 
 /** Options of `binaryCrossEntropy` (PyTorch: `weight`, `reduction`). */
 export interface BinaryCrossEntropyOptions {
@@ -50,15 +48,8 @@ export function binaryCrossEntropy(input: TensorInput, target: TensorInput, opti
     const probabilities = toFloatTensor(input, fn, 'input');
     const targets = toFloatTensor(target, fn, 'target');
     checkSameShape(probabilities, targets, fn);
-    const weight = options.weight === undefined ? null : readBroadcastWeight(options.weight, probabilities.shape, fn, 'options.weight');
-    const { valid } = screenProbabilities(probabilities, fn);
-    const common = { weight, reduction, shape: probabilities.shape };
-    const loss = fusedLoss(
-      [probabilities, targets],
-      elementwiseLayout(probabilities.size),
-      (withGradients, [x, y]) => binaryCrossEntropyFromProbabilities({ ...common, input: x, target: y }, withGradients),
-      (withGradients, [x, y]) => binaryCrossEntropyFromProbabilitiesComposite({ ...common, input: x, target: y }, withGradients),
-    );
-    return poisonInvalid(loss, valid, reduction);
+    const weight = options.weight === undefined ? null : checkBroadcastWeight(options.weight, probabilities.shape, fn, 'options.weight');
+    const poison = checkProbabilitiesOrPoison(probabilities, fn);
+    return binaryCrossEntropyKernel({ input: probabilities, target: targets, weight, reduction, poison });
   });
 }

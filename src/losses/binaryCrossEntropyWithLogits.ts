@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkSameShape, readBroadcastWeight } from '../core/elementwise';
-import { elementwiseLayout } from '../core/layout';
+import { checkBroadcastWeight, checkSameShape } from '../core/elementwise';
 import { checkOptionNames, checkReduction, Reduction } from '../core/options';
 import { TensorInput, toFloatTensor } from '../core/tensors';
-import { binaryCrossEntropyFromLogits, binaryCrossEntropyFromLogitsComposite } from '../kernels/binaryCrossEntropy';
-import { fusedLoss } from '../kernels/fusedLoss';
+import { binaryCrossEntropyWithLogitsKernel } from '../kernels/dispatch';
 
 /** Options of `binaryCrossEntropyWithLogits` (PyTorch: `weight`, `pos_weight`, `reduction`). */
 export interface BinaryCrossEntropyWithLogitsOptions {
@@ -60,15 +58,9 @@ export function binaryCrossEntropyWithLogits(
     const logits = toFloatTensor(input, fn, 'input');
     const targets = toFloatTensor(target, fn, 'target');
     checkSameShape(logits, targets, fn);
-    const weight = options.weight === undefined ? null : readBroadcastWeight(options.weight, logits.shape, fn, 'options.weight');
+    const weight = options.weight === undefined ? null : checkBroadcastWeight(options.weight, logits.shape, fn, 'options.weight');
     const posWeight =
-      options.posWeight === undefined ? null : readBroadcastWeight(options.posWeight, logits.shape, fn, 'options.posWeight');
-    const common = { weight, posWeight, reduction, shape: logits.shape };
-    return fusedLoss(
-      [logits, targets],
-      elementwiseLayout(logits.size),
-      (withGradients, [x, y]) => binaryCrossEntropyFromLogits({ ...common, input: x, target: y }, withGradients),
-      (withGradients, [x, y]) => binaryCrossEntropyFromLogitsComposite({ ...common, input: x, target: y }, withGradients),
-    );
+      options.posWeight === undefined ? null : checkBroadcastWeight(options.posWeight, logits.shape, fn, 'options.posWeight');
+    return binaryCrossEntropyWithLogitsKernel({ input: logits, target: targets, weight, posWeight, reduction });
   });
 }

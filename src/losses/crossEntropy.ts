@@ -2,15 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
 import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
-import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { poisonInvalid, readClassWeight, sameShape, screenClassIndices, withoutAxis } from '../core/validate';
-import { fusedLoss } from '../kernels/fusedLoss';
-import {
-  softmaxCrossEntropyWithIndices,
-  softmaxCrossEntropyWithIndicesComposite,
-  softmaxCrossEntropyWithProbabilities,
-  softmaxCrossEntropyWithProbabilitiesComposite,
-} from '../kernels/softmaxCrossEntropy';
+import { formatShape, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
+import { checkClassIndicesOrPoison, checkClassWeight, sameShape, withoutAxis } from '../core/validate';
+import { crossEntropyIndicesKernel, crossEntropyProbabilitiesKernel } from '../kernels/dispatch';
 
 /** Options of `crossEntropy` (PyTorch: `weight`, `ignore_index`, `reduction`, `label_smoothing`; plus `classAxis`). */
 export interface CrossEntropyOptions {
@@ -65,7 +59,7 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
     const logits = toFloatTensor(input, fn, 'input');
     const { layout, axis } = classLayout(logits.shape, classAxis, fn);
     const labels = toNumericTensor(target, fn, 'target');
-    const weight = options.weight === undefined ? null : readClassWeight(options.weight, layout.classes, fn);
+    const weight = options.weight === undefined ? null : checkClassWeight(options.weight, layout.classes, fn);
     const sampleShape = withoutAxis(logits.shape, axis);
     const common = { layout, weight, labelSmoothing, reduction, sampleShape };
     if (sameShape(labels.shape, logits.shape) && !(labels.dtype === 'int32')) {
@@ -77,13 +71,7 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
           String(ignoreIndex),
         );
       }
-      return fusedLoss(
-        [logits, labels],
-        layout,
-        (withGradients, [values, probabilities]) =>
-          softmaxCrossEntropyWithProbabilities({ ...common, logits: values, target: probabilities }, withGradients),
-        (withGradients, [x, t]) => softmaxCrossEntropyWithProbabilitiesComposite({ ...common, logits: x, target: t }, withGradients),
-      );
+      return crossEntropyProbabilitiesKernel({ ...common, logits, target: labels });
     }
     if (!sameShape(labels.shape, sampleShape)) {
       throw new LossInputError(
@@ -93,20 +81,7 @@ export function crossEntropy(input: TensorInput, target: TensorInput, options: C
         `${sameShape(labels.shape, logits.shape) ? 'an int32 tensor (read as class indices) of ' : ''}shape ${formatShape(labels.shape)}`,
       );
     }
-    const screened = screenClassIndices(labels, layout.classes, ignoreIndex, fn);
-    // Read on the fused path only (a device backend's composite path never reads them back), once.
-    let indices: Float32Array | Int32Array | undefined;
-    const loss = fusedLoss(
-      [logits],
-      layout,
-      (withGradients, [values]) =>
-        softmaxCrossEntropyWithIndices(
-          { ...common, logits: values, target: (indices ??= readValues(screened.tensor)), ignoreIndex },
-          withGradients,
-        ),
-      (withGradients, [x]) =>
-        softmaxCrossEntropyWithIndicesComposite({ ...common, logits: x, target: screened.tensor, ignoreIndex }, withGradients),
-    );
-    return poisonInvalid(loss, screened.valid, reduction);
+    const poison = checkClassIndicesOrPoison(labels, layout.classes, ignoreIndex, fn);
+    return crossEntropyIndicesKernel({ ...common, logits, target: labels, ignoreIndex, poison });
   });
 }

@@ -2,10 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
 import { checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
-import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { poisonInvalid, readClassWeight, sameShape, screenClassIndices, withoutAxis } from '../core/validate';
-import { fusedLoss } from '../kernels/fusedLoss';
-import { negativeLogLikelihood, negativeLogLikelihoodComposite } from '../kernels/negativeLogLikelihood';
+import { formatShape, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
+import { checkClassIndicesOrPoison, checkClassWeight, sameShape, withoutAxis } from '../core/validate';
+import { nllLossKernel } from '../kernels/dispatch';
 
 /** Options of `nllLoss` (PyTorch: `weight`, `ignore_index`, `reduction`; plus `classAxis`). */
 export interface NllLossOptions {
@@ -57,18 +56,8 @@ export function nllLoss(input: TensorInput, target: TensorInput, options: NllLos
         `shape ${formatShape(labels.shape)}`,
       );
     }
-    const weight = options.weight === undefined ? null : readClassWeight(options.weight, layout.classes, fn);
-    const screened = screenClassIndices(labels, layout.classes, ignoreIndex, fn);
-    const common = { layout, weight, ignoreIndex, reduction, sampleShape };
-    // Read on the fused path only (a device backend's composite path never reads them back), once.
-    let indices: Float32Array | Int32Array | undefined;
-    const loss = fusedLoss(
-      [logProbabilities],
-      layout,
-      (withGradients, [values]) =>
-        negativeLogLikelihood({ ...common, logProbabilities: values, target: (indices ??= readValues(screened.tensor)) }, withGradients),
-      (withGradients, [x]) => negativeLogLikelihoodComposite({ ...common, logProbabilities: x, target: screened.tensor }, withGradients),
-    );
-    return poisonInvalid(loss, screened.valid, reduction);
+    const weight = options.weight === undefined ? null : checkClassWeight(options.weight, layout.classes, fn);
+    const poison = checkClassIndicesOrPoison(labels, layout.classes, ignoreIndex, fn);
+    return nllLossKernel({ logProbabilities, target: labels, weight, layout, sampleShape, reduction, ignoreIndex, poison });
   });
 }

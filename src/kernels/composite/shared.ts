@@ -1,12 +1,48 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassLayout } from '../core/layout';
-import type { Reduction } from '../core/options';
+import type { ClassLayout } from '../../core/layout';
+import type { Reduction } from '../../core/options';
+import type { DeviceKernel } from '../args';
 
 /**
- * Pieces shared by the composite kernels: the losses written with tfjs ops, for backends whose data
- * lives on a device (see `KernelPath`). They see every input as `[samples, classes]`, so that every
- * reduction runs along the last axis, the one tfjs reduces fastest.
+ * Pieces shared by the composite kernels: the losses written with tfjs ops, the fallback on backends
+ * without fused kernels and the oracle of the GPU kernels in tests (see `KernelPath`). They see every
+ * input as `[samples, classes]`, so that every reduction runs along the last axis, the one tfjs
+ * reduces fastest.
  */
+
+/** What a composite computes: the loss, and when asked, the gradient of each differentiable input (before the upstream gradient). */
+export interface CompositeResult {
+  value: tf.Tensor;
+  gradients?: tf.Tensor[];
+}
+
+/** Broadcasts each sample's upstream gradient over its classes. */
+function scaleByUpstream(gradient: tf.Tensor, layout: ClassLayout, dy: tf.Tensor): tf.Tensor {
+  if (dy.size === 1) return tf.mul(gradient, tf.reshape(dy, []));
+  const { outer, classes, inner } = layout;
+  return tf.reshape(tf.mul(tf.reshape(gradient, [outer, classes, inner]), tf.reshape(dy, [outer, 1, inner])), gradient.shape);
+}
+
+/**
+ * A composite as a device kernel: the forward pass computes the loss and, when a tape records it, the
+ * closed-form gradients, which it saves; the backward pass scales them by the upstream gradient.
+ */
+export function compositeKernel<A>(
+  differentiable: ReadonlyArray<keyof A & string>,
+  layoutOf: (args: A) => ClassLayout,
+  run: (args: A, withGradients: boolean) => CompositeResult,
+): DeviceKernel<A> {
+  return {
+    differentiable,
+    forward(args, recording) {
+      const { value, gradients } = run(args, recording);
+      return { value, saved: gradients ?? [] };
+    },
+    backward(dy, args, saved) {
+      return saved.map((gradient) => scaleByUpstream(gradient, layoutOf(args), dy));
+    },
+  };
+}
 
 /** `t`, laid out as `layout`, as `[samples, classes]`: a reshape when the class axis is last, else a transpose. */
 export function toClassesLast(t: tf.Tensor, layout: ClassLayout): tf.Tensor2D {
@@ -35,14 +71,13 @@ export interface TargetWeights {
 }
 
 /** The per-sample view of class-index targets (int32, or float32 holding integers), on the device. */
-export function targetWeights(target: tf.Tensor, layout: ClassLayout, weight: Float32Array | null, ignoreIndex: number): TargetWeights {
+export function targetWeights(target: tf.Tensor, layout: ClassLayout, classWeight: tf.Tensor1D | null, ignoreIndex: number): TargetWeights {
   const samples = layout.outer * layout.inner;
   const raw = tf.cast(tf.reshape(target, [samples]), 'int32');
   const keptMask = tf.notEqual(raw, ignoreIndex);
   const kept = tf.cast(keptMask, 'float32') as tf.Tensor1D;
   // An ignored index may be any integer, in range or not: class 0 stands in for it, masked by `kept`.
   const indices = tf.where(keptMask, raw, tf.zerosLike(raw)) as tf.Tensor1D;
-  const classWeight = weight === null ? null : tf.tensor1d(weight, 'float32');
   const perSample = classWeight === null ? kept : (tf.mul(tf.gather(classWeight, indices), kept) as tf.Tensor1D);
   return { indices, perSample, kept, classWeight };
 }
@@ -125,4 +160,9 @@ export function keptSampleScale(kept: tf.Tensor1D, scale: tf.Scalar, reduction: 
 /** Reduces per-sample losses: reshaped to `sampleShape` for 'none', their sum times `scale` otherwise. */
 export function reduceLoss(perSample: tf.Tensor, reduction: Reduction, scale: tf.Scalar, sampleShape: number[]): tf.Tensor {
   return reduction === 'none' ? tf.reshape(perSample, sampleShape) : tf.mul(tf.sum(perSample), scale);
+}
+
+/** `t·weight`, or `t` when there is no weight (the weight broadcasts to `t`'s shape). */
+export function times(t: tf.Tensor, weight: tf.Tensor | null): tf.Tensor {
+  return weight === null ? t : tf.mul(t, weight);
 }

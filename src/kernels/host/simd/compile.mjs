@@ -20,7 +20,7 @@ const target = join(here, 'binary.ts');
 if (process.argv.includes('--check')) {
   const current = readFileSync(target, 'utf8');
   if (current !== text) {
-    console.error('src/kernels/simd/binary.ts is stale: run npm run build:simd');
+    console.error('src/kernels/host/simd/binary.ts is stale: run npm run build:simd');
     process.exit(1);
   }
 } else {

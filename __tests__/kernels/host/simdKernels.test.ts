@@ -1,10 +1,10 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { binaryCrossEntropyFromLogits } from '../../src/kernels/binaryCrossEntropy';
-import { softmaxCrossEntropyWithIndices } from '../../src/kernels/softmaxCrossEntropy';
-import { setSimdEnabled, simdKernels } from '../../src/kernels/simdKernels';
-import type { Reduction } from '../../src/core/options';
-import { seededRandom } from '../../src/check/random';
+import { binaryCrossEntropyFromLogits } from '../../../src/kernels/host/binaryCrossEntropyWithLogits';
+import { softmaxCrossEntropyWithIndices } from '../../../src/kernels/host/crossEntropy';
+import { setSimdEnabled, simdKernels } from '../../../src/kernels/host/simd/simdKernels';
+import type { Reduction } from '../../../src/core/options';
+import { seededRandom } from '../../../src/check/random';
 
 /**
  * The SIMD loops (WebAssembly) against the plain JavaScript loops of the same kernels: the same loss
@@ -64,7 +64,7 @@ describe('SIMD softmax rows', () => {
   });
 
   it('is the binary of kernels.wat as compile.mjs builds it (binary.ts is not stale)', () => {
-    const script = path.join(__dirname, '../../src/kernels/simd/compile.mjs');
+    const script = path.join(__dirname, '../../../src/kernels/host/simd/compile.mjs');
     expect(() => execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 

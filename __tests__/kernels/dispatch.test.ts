@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { classLayout, elementwiseLayout } from '../../src/core/layout';
+import { classLayout } from '../../src/core/layout';
 import type { Reduction } from '../../src/core/options';
 import {
   ReferenceResult,
@@ -9,19 +9,16 @@ import {
   referenceNllLoss,
 } from '../../src/check/reference';
 import {
-  binaryCrossEntropyFromLogits,
-  binaryCrossEntropyFromLogitsComposite,
-  binaryCrossEntropyFromProbabilities,
-  binaryCrossEntropyFromProbabilitiesComposite,
-} from '../../src/kernels/binaryCrossEntropy';
-import { fusedLoss, getKernelPath, KernelPath, resolveKernelPath, setKernelPath } from '../../src/kernels/fusedLoss';
-import { negativeLogLikelihood, negativeLogLikelihoodComposite } from '../../src/kernels/negativeLogLikelihood';
-import {
-  softmaxCrossEntropyWithIndices,
-  softmaxCrossEntropyWithIndicesComposite,
-  softmaxCrossEntropyWithProbabilities,
-  softmaxCrossEntropyWithProbabilitiesComposite,
-} from '../../src/kernels/softmaxCrossEntropy';
+  activeImplementation,
+  binaryCrossEntropyKernel,
+  binaryCrossEntropyWithLogitsKernel,
+  crossEntropyIndicesKernel,
+  crossEntropyProbabilitiesKernel,
+  getKernelPath,
+  KernelPath,
+  nllLossKernel,
+  setKernelPath,
+} from '../../src/kernels/dispatch';
 import { LossInputError } from '../../src/core/errors';
 import { describeEachBackend } from '../helpers/backends';
 import { seededRandom } from '../../src/check/random';
@@ -30,7 +27,7 @@ import { seededRandom } from '../../src/check/random';
  * Every kernel runs on both paths, fused (host) and composite (tfjs ops), on every backend, and each
  * gives the float64 reference's value and gradients (of `Σ loss·upstream`, so the upstream scaling of
  * 'none' is checked too) for every option, extreme logits included, and leaks nothing. The kernels
- * are wired to `fusedLoss` here as the losses wire them.
+ * are called through the dispatcher, with their arguments as tensors, as the losses call them.
  */
 
 const PATHS: KernelPath[] = ['fused', 'composite'];
@@ -125,7 +122,6 @@ function classArgs(shape: number[], o: ClassOptions) {
   const { layout, axis } = classLayout(shape, o.classAxis ?? 1, 'test');
   return {
     layout,
-    weight: o.weight === undefined ? null : Float32Array.from(o.weight),
     labelSmoothing: o.labelSmoothing ?? 0,
     reduction: o.reduction ?? 'mean',
     sampleShape: shape.filter((_, i) => i !== axis),
@@ -133,43 +129,28 @@ function classArgs(shape: number[], o: ClassOptions) {
   };
 }
 
+/** An optional weight as the losses pass it: a tensor (made inside the caller's tidy). */
+function weightTensor(weight: number[] | undefined, shape?: number[]): tf.Tensor | null {
+  return weight === undefined ? null : tf.tensor(weight, shape ?? [weight.length]);
+}
+
 function crossEntropyWithIndices(target: tf.Tensor, o: ClassOptions) {
-  return (logits: tf.Tensor): tf.Tensor => {
-    const args = classArgs(logits.shape, o);
-    const indices = target.dataSync() as Int32Array;
-    return fusedLoss(
-      [logits],
-      args.layout,
-      (withGradients, [values]) => softmaxCrossEntropyWithIndices({ ...args, logits: values, target: indices }, withGradients),
-      (withGradients, [x]) => softmaxCrossEntropyWithIndicesComposite({ ...args, logits: x, target }, withGradients),
+  return (logits: tf.Tensor): tf.Tensor =>
+    tf.tidy(() =>
+      crossEntropyIndicesKernel({ ...classArgs(logits.shape, o), weight: weightTensor(o.weight), logits, target, poison: false }),
     );
-  };
 }
 
 function crossEntropyWithProbabilities(o: ClassOptions) {
-  return (logits: tf.Tensor, target: tf.Tensor): tf.Tensor => {
-    const args = classArgs(logits.shape, o);
-    return fusedLoss(
-      [logits, target],
-      args.layout,
-      (withGradients, [values, probabilities]) =>
-        softmaxCrossEntropyWithProbabilities({ ...args, logits: values, target: probabilities }, withGradients),
-      (withGradients, [x, t]) => softmaxCrossEntropyWithProbabilitiesComposite({ ...args, logits: x, target: t }, withGradients),
-    );
-  };
+  return (logits: tf.Tensor, target: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => crossEntropyProbabilitiesKernel({ ...classArgs(logits.shape, o), weight: weightTensor(o.weight), logits, target }));
 }
 
 function nll(target: tf.Tensor, o: ClassOptions) {
-  return (logProbabilities: tf.Tensor): tf.Tensor => {
-    const args = classArgs(logProbabilities.shape, o);
-    const indices = target.dataSync() as Int32Array;
-    return fusedLoss(
-      [logProbabilities],
-      args.layout,
-      (withGradients, [values]) => negativeLogLikelihood({ ...args, logProbabilities: values, target: indices }, withGradients),
-      (withGradients, [x]) => negativeLogLikelihoodComposite({ ...args, logProbabilities: x, target }, withGradients),
+  return (logProbabilities: tf.Tensor): tf.Tensor =>
+    tf.tidy(() =>
+      nllLossKernel({ ...classArgs(logProbabilities.shape, o), weight: weightTensor(o.weight), logProbabilities, target, poison: false }),
     );
-  };
 }
 
 interface BinaryOptions {
@@ -178,37 +159,30 @@ interface BinaryOptions {
   reduction?: Reduction;
 }
 
-function binaryArgs(shape: number[], o: BinaryOptions) {
-  return {
-    weight: o.weight === undefined ? null : Float32Array.from(o.weight),
-    posWeight: o.posWeight === undefined ? null : Float32Array.from(o.posWeight),
-    reduction: o.reduction ?? 'mean',
-    shape,
-  };
-}
-
 function bceWithLogits(o: BinaryOptions) {
-  return (logits: tf.Tensor, target: tf.Tensor): tf.Tensor => {
-    const args = binaryArgs(logits.shape, o);
-    return fusedLoss(
-      [logits, target],
-      elementwiseLayout(logits.size),
-      (withGradients, [x, y]) => binaryCrossEntropyFromLogits({ ...args, input: x, target: y }, withGradients),
-      (withGradients, [x, y]) => binaryCrossEntropyFromLogitsComposite({ ...args, input: x, target: y }, withGradients),
+  return (input: tf.Tensor, target: tf.Tensor): tf.Tensor =>
+    tf.tidy(() =>
+      binaryCrossEntropyWithLogitsKernel({
+        input,
+        target,
+        weight: weightTensor(o.weight, input.shape),
+        posWeight: weightTensor(o.posWeight, input.shape),
+        reduction: o.reduction ?? 'mean',
+      }),
     );
-  };
 }
 
 function bce(o: BinaryOptions) {
-  return (probabilities: tf.Tensor, target: tf.Tensor): tf.Tensor => {
-    const args = binaryArgs(probabilities.shape, o);
-    return fusedLoss(
-      [probabilities, target],
-      elementwiseLayout(probabilities.size),
-      (withGradients, [x, y]) => binaryCrossEntropyFromProbabilities({ ...args, input: x, target: y }, withGradients),
-      (withGradients, [x, y]) => binaryCrossEntropyFromProbabilitiesComposite({ ...args, input: x, target: y }, withGradients),
+  return (input: tf.Tensor, target: tf.Tensor): tf.Tensor =>
+    tf.tidy(() =>
+      binaryCrossEntropyKernel({
+        input,
+        target,
+        weight: weightTensor(o.weight, input.shape),
+        reduction: o.reduction ?? 'mean',
+        poison: false,
+      }),
     );
-  };
 }
 
 // ------------------------------------------------------------------- cases
@@ -226,17 +200,16 @@ function makeLogits(n: number, seed: number, scale: number, extreme: boolean): n
 describeEachBackend('kernel paths', () => {
   afterEach(() => setKernelPath('auto'));
 
-  it('resolves auto to fused on host-memory backends and composite on device backends; rejects unknown paths', () => {
+  it('resolves auto to the host kernels on host-memory backends and tfjs ops on a backend without fused kernels; rejects unknown paths', () => {
     expect(getKernelPath()).toBe('auto');
-    expect(resolveKernelPath('cpu')).toBe('fused');
-    expect(resolveKernelPath('wasm')).toBe('fused');
-    expect(resolveKernelPath('tensorflow')).toBe('fused');
-    expect(resolveKernelPath('webgl')).toBe('composite');
-    expect(resolveKernelPath('webgpu')).toBe('composite');
+    expect(activeImplementation('cpu')).toBe('host');
+    expect(activeImplementation('wasm')).toBe('host');
+    expect(activeImplementation('tensorflow')).toBe('host');
+    expect(activeImplementation('some-new-backend')).toBe('composite');
     setKernelPath('composite');
-    expect(resolveKernelPath('cpu')).toBe('composite');
+    expect(activeImplementation('cpu')).toBe('composite');
     setKernelPath('fused');
-    expect(resolveKernelPath('webgl')).toBe('fused');
+    expect(activeImplementation('webgl')).toBe('host');
     expect(() => setKernelPath('gpu' as KernelPath)).toThrow(LossInputError);
     expect(getKernelPath()).toBe('fused');
   });

@@ -1,7 +1,7 @@
-import { SIMD_KERNELS_BASE64 } from './simd/binary';
+import { SIMD_KERNELS_BASE64 } from './binary';
 
 /**
- * The WebAssembly SIMD inner loops of the softmax cross-entropy and BCE-with-logits kernels (src/kernels/simd/kernels.wat,
+ * The WebAssembly SIMD inner loops of the softmax cross-entropy and BCE-with-logits kernels (src/kernels/host/simd/kernels.wat,
  * compiled by `npm run build:simd`): exponentials four at a time, where plain JavaScript does one.
  * The module is about 1 KB, so it is compiled synchronously on first use, in Node and in browsers
  * (which allow synchronous compilation of modules under 4 KB on the main thread). Where WebAssembly

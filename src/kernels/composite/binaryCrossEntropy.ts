@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { elementwiseLayout } from '../../core/layout';
+import type { BinaryCrossEntropyArgs } from '../args';
+import { LOG_FLOOR, VARIANCE_FLOOR } from '../pytorchConstants';
+import { compositeKernel, CompositeResult, reduceLoss, reductionScale, times } from './shared';
+
+/**
+ * Binary cross-entropy of probabilities as a composite of tfjs ops: `-w·(y·max(log x, -100) + (1-y)·max(log(1-x), -100))`,
+ * gradients `w·(x-y)/max(x(1-x), 1e-12)` (input) and `-w·logit(x)` (target), as PyTorch.
+ */
+function binaryCrossEntropy(args: BinaryCrossEntropyArgs, withGradients: boolean): CompositeResult {
+  const { input: x, target: y, reduction, weight } = args;
+  const shape = x.shape;
+  const logX = tf.log(x);
+  const logOneMinusX = tf.log1p(tf.neg(x));
+  const oneMinusY = tf.sub(1, y);
+  const loss = tf.neg(
+    times(tf.add(tf.mul(y, tf.maximum(logX, LOG_FLOOR)), tf.mul(oneMinusY, tf.maximum(logOneMinusX, LOG_FLOOR))), weight),
+  );
+  const scale = reductionScale(reduction, x.size);
+  const value = reduceLoss(loss, reduction, scale, shape);
+  if (!withGradients) return { value };
+  const variance = tf.maximum(tf.mul(x, tf.sub(1, x)), VARIANCE_FLOOR);
+  const inputGradient = tf.mul(times(tf.div(tf.sub(x, y), variance), weight), scale);
+  const targetGradient = tf.mul(times(tf.sub(logOneMinusX, logX), weight), scale);
+  return { value, gradients: [inputGradient, targetGradient] };
+}
+
+export const binaryCrossEntropyComposite = compositeKernel<BinaryCrossEntropyArgs>(
+  ['input', 'target'],
+  (args) => elementwiseLayout(args.input.size),
+  binaryCrossEntropy,
+);

@@ -1,0 +1,165 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkOneOf } from '../core/options';
+import { describeValue } from '../core/tensors';
+import { webglRunner, webgpuRunner } from '../core/tfjsInternals';
+import { poisonInvalid, probabilitiesValidOnDevice, screenClassIndicesOnDevice } from '../core/validate';
+import { isHostMemoryBackend } from '../core/validation';
+import type {
+  BinaryCrossEntropyArgs,
+  BinaryCrossEntropyWithLogitsArgs,
+  CrossEntropyIndicesArgs,
+  CrossEntropyProbabilitiesArgs,
+  DeviceKernel,
+  NllArgs,
+} from './args';
+import { binaryCrossEntropyComposite } from './composite/binaryCrossEntropy';
+import { binaryCrossEntropyWithLogitsComposite } from './composite/binaryCrossEntropyWithLogits';
+import { crossEntropyIndicesComposite, crossEntropyProbabilitiesComposite } from './composite/crossEntropy';
+import { nllLossComposite } from './composite/nllLoss';
+import { twoClassLogitsComposite } from './composite/twoClassLogits';
+import { runDeviceKernel } from './deviceOp';
+import { binaryCrossEntropyHost } from './host/binaryCrossEntropy';
+import { binaryCrossEntropyWithLogitsHost } from './host/binaryCrossEntropyWithLogits';
+import { crossEntropyIndicesHost, crossEntropyProbabilitiesHost } from './host/crossEntropy';
+import { nllLossHost } from './host/nllLoss';
+import { twoClassLogitsHost } from './host/twoClassLogits';
+
+/**
+ * The one dispatcher: for each loss kernel and the current backend, the implementation that runs.
+ *
+ * | kernel | host (`cpu`, `wasm`, `tensorflow`) | `webgl` | `webgpu` | any other backend |
+ * |---|---|---|---|---|
+ * | every loss | `host/`: fused JavaScript and WebAssembly SIMD | `webgl/`: GLSL programs | `webgpu/`: WGSL shaders | `composite/`: tfjs ops |
+ *
+ * A GPU implementation needs its backend's program runner (`core/tfjsInternals`); without it, the
+ * composite runs.
+ */
+
+/**
+ * Which implementation the losses run:
+ * - `'auto'` (default): the host kernels where the data lives in host memory (`cpu`, `wasm`,
+ *   `tensorflow`), the fused GPU programs on `webgl` and `webgpu`, tfjs ops on any other backend;
+ * - `'fused'`: the host kernels everywhere (on a GPU backend they read the data back: for tests);
+ * - `'composite'`: tfjs ops with the same closed-form gradients everywhere (the GPU kernels' oracle).
+ */
+export type KernelPath = 'auto' | 'fused' | 'composite';
+
+/** Where a loss runs: the folders of `src/kernels`. */
+export type Implementation = 'host' | 'webgl' | 'webgpu' | 'composite';
+
+const KERNEL_PATHS: readonly KernelPath[] = ['auto', 'fused', 'composite'];
+let kernelPath: KernelPath = 'auto';
+
+/**
+ * Chooses the implementation of every loss from now on (see `KernelPath`). All give the same values
+ * and gradients to float32 rounding.
+ *
+ * ```js
+ * setKernelPath('composite');   // e.g. to compare a GPU backend's kernels with tfjs ops
+ * setKernelPath('auto');
+ * ```
+ */
+export function setKernelPath(path: KernelPath): void {
+  kernelPath = checkOneOf(path, KERNEL_PATHS, 'setKernelPath', 'path', describeValue);
+}
+
+/** The setting last given to `setKernelPath` (`'auto'` until then). */
+export function getKernelPath(): KernelPath {
+  return kernelPath;
+}
+
+/** The implementations of one loss kernel, and how the host and composite ones screen values in 'device' validation mode. */
+interface KernelTable<A> {
+  host: (args: A) => tf.Tensor;
+  composite: DeviceKernel<A>;
+  webgl?: DeviceKernel<A>;
+  webgpu?: DeviceKernel<A>;
+  /** Screens `args` on the device: the arguments to compute with, and where the values were valid (for `poisonInvalid`). */
+  screen: (args: A) => { args: A; valid: tf.Tensor | null };
+  /** The tensor whose emptiness sends a GPU backend's call to the composite (no program runs over nothing). */
+  input: (args: A) => tf.Tensor;
+}
+
+/** The implementation `table` runs on `backend` under the current `KernelPath`. */
+function implementationFor<A>(table: KernelTable<A>, backend: string): Implementation {
+  if (kernelPath === 'fused') return 'host';
+  if (kernelPath === 'composite') return 'composite';
+  if (isHostMemoryBackend(backend)) return 'host';
+  if (backend === 'webgl' && table.webgl !== undefined && webglRunner() !== null) return 'webgl';
+  if (backend === 'webgpu' && table.webgpu !== undefined && webgpuRunner() !== null) return 'webgpu';
+  return 'composite';
+}
+
+function run<A extends object>(table: KernelTable<A>, args: A): tf.Tensor {
+  const implementation = implementationFor(table, tf.getBackend());
+  const onGpu = implementation === 'webgl' || implementation === 'webgpu';
+  if (onGpu && table.input(args).size > 0) return runDeviceKernel(table[implementation] as DeviceKernel<A>, args);
+  const poison = 'poison' in args && args.poison;
+  const { args: screened, valid } = poison ? table.screen(args) : { args, valid: null };
+  const loss = implementation === 'host' ? table.host(screened) : runDeviceKernel(table.composite, screened);
+  return poisonInvalid(loss, valid, (args as { reduction: 'mean' | 'sum' | 'none' }).reduction);
+}
+
+function screenIndices<A extends { target: tf.Tensor; layout: { classes: number }; ignoreIndex: number }>(args: A) {
+  const { tensor, valid } = screenClassIndicesOnDevice(args.target, args.layout.classes, args.ignoreIndex);
+  return { args: { ...args, target: tensor }, valid };
+}
+
+const notScreened = <A>(args: A) => ({ args, valid: null });
+
+const CROSS_ENTROPY_INDICES: KernelTable<CrossEntropyIndicesArgs> = {
+  host: crossEntropyIndicesHost,
+  composite: crossEntropyIndicesComposite,
+  screen: screenIndices,
+  input: (args) => args.logits,
+};
+
+const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = {
+  host: crossEntropyProbabilitiesHost,
+  composite: crossEntropyProbabilitiesComposite,
+  screen: notScreened,
+  input: (args) => args.logits,
+};
+
+const NLL: KernelTable<NllArgs> = {
+  host: nllLossHost,
+  composite: nllLossComposite,
+  screen: screenIndices,
+  input: (args) => args.logProbabilities,
+};
+
+const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
+  host: binaryCrossEntropyHost,
+  composite: binaryCrossEntropyComposite,
+  screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.input) }),
+  input: (args) => args.input,
+};
+
+const BINARY_CROSS_ENTROPY_WITH_LOGITS: KernelTable<BinaryCrossEntropyWithLogitsArgs> = {
+  host: binaryCrossEntropyWithLogitsHost,
+  composite: binaryCrossEntropyWithLogitsComposite,
+  screen: notScreened,
+  input: (args) => args.input,
+};
+
+export const crossEntropyIndicesKernel = (args: CrossEntropyIndicesArgs): tf.Tensor => run(CROSS_ENTROPY_INDICES, args);
+export const crossEntropyProbabilitiesKernel = (args: CrossEntropyProbabilitiesArgs): tf.Tensor => run(CROSS_ENTROPY_PROBABILITIES, args);
+export const nllLossKernel = (args: NllArgs): tf.Tensor => run(NLL, args);
+export const binaryCrossEntropyKernel = (args: BinaryCrossEntropyArgs): tf.Tensor => run(BINARY_CROSS_ENTROPY, args);
+export const binaryCrossEntropyWithLogitsKernel = (args: BinaryCrossEntropyWithLogitsArgs): tf.Tensor =>
+  run(BINARY_CROSS_ENTROPY_WITH_LOGITS, args);
+
+/**
+ * The two-class logits `[N, 2]` with rows `[0, z_n]` of binary logits `z` (`[N]` or `[N, 1]`), and
+ * their gradient (column 1 of the upstream gradient): one host pass where the data lives in host
+ * memory, a `concat` of tfjs ops on every other backend.
+ */
+export function twoClassLogits(z: tf.Tensor, samples: number): tf.Tensor2D {
+  const onHost = kernelPath === 'fused' || (kernelPath === 'auto' && isHostMemoryBackend(tf.getBackend()));
+  return onHost ? twoClassLogitsHost(z, samples) : twoClassLogitsComposite(z, samples);
+}
+
+/** The implementation a loss runs on `backend` (default: the current one), for reports and benchmarks. */
+export function activeImplementation(backend: string = tf.getBackend()): Implementation {
+  return implementationFor(CROSS_ENTROPY_INDICES, backend);
+}

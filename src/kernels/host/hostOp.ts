@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ClassLayout } from '../../core/layout';
+import type { Reduction } from '../../core/options';
+import { isRecordingGradient, wasmHeapView } from '../../core/tfjsInternals';
+
+/** What a fused host kernel returns: the loss, and when asked, its gradients computed in the same pass. */
+export interface FusedResult {
+  /** The loss: one value for 'mean' and 'sum', one per sample for 'none'. */
+  value: Float32Array;
+  valueShape: number[];
+  /**
+   * For each differentiable input, the gradient of `value` (of each sample's own loss for 'none').
+   * The arrays belong to the caller, which scales them in place.
+   */
+  gradients?: Float32Array[];
+}
+
+/** A fused host kernel: gets the values of the differentiable inputs, read to the host. */
+export type FusedRun = (withGradients: boolean, values: Float32Array[]) => FusedResult;
+
+/**
+ * The float32 values of `t` on the host. On wasm, a view of the heap instead of a copy: valid until
+ * the heap grows, i.e. until the next tensor is allocated, so a kernel reads it before making any.
+ */
+export function hostValues(t: tf.Tensor): Float32Array {
+  return (wasmHeapView(t) ?? t.dataSync()) as Float32Array;
+}
+
+/** Multiplies each element's gradient by the upstream gradient of the sample it belongs to. */
+function scaleByUpstream(gradient: Float32Array, layout: ClassLayout, dy: Float32Array): void {
+  if (dy.length === 1) {
+    const scale = dy[0];
+    if (scale !== 1) for (let e = 0; e < gradient.length; e++) gradient[e] *= scale;
+    return;
+  }
+  const { outer, classes, inner } = layout;
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < classes; c++) {
+      const base = (o * classes + c) * inner;
+      const sampleBase = o * inner;
+      for (let i = 0; i < inner; i++) gradient[base + i] *= dy[sampleBase + i];
+    }
+  }
+}
+
+/**
+ * A fused host kernel as a tfjs op with a closed-form gradient (`tf.customGrad`): `run(withGradients,
+ * values)` computes the loss from the values of `differentiable` read to the host; when a gradient tape
+ * is recording it also returns the gradients from the same pass, and the backward pass only scales them
+ * by the upstream gradient. `layout` maps each element of the differentiable inputs (all of one shape)
+ * to its sample.
+ */
+export function hostOp(differentiable: tf.Tensor[], layout: ClassLayout, run: FusedRun): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const inputs = args.slice(0, differentiable.length) as tf.Tensor[];
+    // Read again when the backward pass recomputes: a wasm heap view may be stale by then.
+    const runOnHost = (withGradients: boolean) => run(withGradients, inputs.map(hostValues));
+    const result = runOnHost(isRecordingGradient());
+    return {
+      value: tf.tensor(result.value, result.valueShape, 'float32'),
+      gradFunc: (dy: tf.Tensor) => {
+        const gradients = result.gradients ?? runOnHost(true).gradients;
+        result.gradients = undefined; // scaled in place below: a second backward pass recomputes them
+        if (gradients === undefined) throw new Error('hostOp: kernel returned no gradients when asked for them');
+        const upstream = dy.dataSync() as Float32Array;
+        return gradients.map((gradient, k) => {
+          scaleByUpstream(gradient, layout, upstream);
+          return tf.tensor(gradient, inputs[k].shape, 'float32');
+        });
+      },
+    };
+  });
+  return op(...differentiable);
+}
+
+/** Packs the reduced loss: per sample for 'none', the scaled total otherwise (NaN for a mean over nothing, as 0/0). */
+export function finish(
+  total: number,
+  scale: number,
+  perSample: Float32Array | null,
+  sampleShape: number[],
+  reduction: Reduction,
+  gradients: Float32Array[] | undefined,
+): FusedResult {
+  if (reduction === 'none' && perSample !== null) return { value: perSample, valueShape: sampleShape, gradients };
+  return { value: Float32Array.of(total * scale), valueShape: [], gradients };
+}
