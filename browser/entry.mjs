@@ -2,7 +2,11 @@
 // through the package's own exports map (its `import` condition, dist/esm), as in a user's bundler.
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgpu';
 import { runVerifySuite } from 'tfjs-loss-adapter';
+import { checkFiniteness } from './f16.mjs';
+import { runFixtures } from './fixtures.mjs';
+import { installProbes } from './probes.mjs';
 
 // The server maps /wasm/ to @tensorflow/tfjs-backend-wasm/dist, which holds the three .wasm binaries.
 setWasmPaths('/wasm/');
@@ -33,15 +37,34 @@ function backendDetails(backend) {
   }
   if (backend === 'webgl') {
     const gl = tf.backend().gpgpu.gl;
-    return `WebGL ${tf.env().getNumber('WEBGL_VERSION')} on ${gl.canvas.constructor.name}, renderer ${rendererOf(gl)}`;
+    const f16 = tf.env().getBool('WEBGL_FORCE_F16_TEXTURES') ? ', half-float textures forced' : '';
+    return `WebGL ${tf.env().getNumber('WEBGL_VERSION')} on ${gl.canvas.constructor.name}, renderer ${rendererOf(gl)}${f16}`;
+  }
+  if (backend === 'webgpu') {
+    const info = tf.backend().adapterInfo;
+    return `WebGPU adapter ${info ? [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') : 'unknown'}`;
   }
   return '';
 }
 
-/** Runs the whole verify suite on one backend; never throws, says why a backend did not run. */
-async function runSuiteOn(backend) {
+/**
+ * The PyTorch fixtures' tolerance per backend: float32's on the host backends (as in Node); on GPU
+ * backends rtol 1e-4, for transcendental functions that are accurate to a few float32 ulps there,
+ * not to half an ulp. Half-float textures are reported against the same tolerance, not asserted.
+ */
+function fixtureTolerance(backend) {
+  return backend === 'webgl' || backend === 'webgpu' ? { rtol: 1e-4, atol: 1e-5 } : { rtol: 1e-5, atol: 1e-6 };
+}
+
+/**
+ * Runs the whole verify suite and every PyTorch fixture on one backend, reading only with `await
+ * data()`; with `f16`, WebGL with half-float textures, and the finiteness check at training shapes.
+ * Never throws; says why a backend did not run.
+ */
+async function runSuiteOn(backend, { f16 = false } = {}) {
   const start = performance.now();
   try {
+    if (f16) tf.env().set('WEBGL_FORCE_F16_TEXTURES', true);
     if (!(await tf.setBackend(backend))) {
       const context = backend === 'webgl' ? ` (${webglContexts()})` : '';
       return { backend, ran: false, reason: `tf.setBackend('${backend}') returned false${context}` };
@@ -49,11 +72,14 @@ async function runSuiteOn(backend) {
     await tf.ready();
     if (tf.getBackend() !== backend)
       return { backend, ran: false, reason: `tf.getBackend() is '${tf.getBackend()}' after setBackend('${backend}')` };
+    const fixtures = await runFixtures(installProbes(), fixtureTolerance(backend));
     const tensorsBefore = tf.memory().numTensors;
     const rows = runVerifySuite();
     const leaked = tf.memory().numTensors - tensorsBefore;
+    const finiteness = f16 ? await checkFiniteness() : null;
     const threads = backend === 'wasm' && tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-    return { backend, ran: true, rows, leaked, seconds: (performance.now() - start) / 1000, threads, details: backendDetails(backend) };
+    const seconds = (performance.now() - start) / 1000;
+    return { backend, ran: true, rows, leaked, fixtures, finiteness, seconds, threads, details: backendDetails(backend) };
   } catch (error) {
     return { backend, ran: false, reason: `${error && error.message ? error.message : String(error)}` };
   }
@@ -62,5 +88,5 @@ async function runSuiteOn(backend) {
 window.runSuiteOn = runSuiteOn;
 document.getElementById('run').addEventListener('click', async () => {
   const out = document.getElementById('out');
-  for (const backend of ['cpu', 'wasm', 'webgl']) out.textContent += `${JSON.stringify(await runSuiteOn(backend), null, 2)}\n`;
+  for (const backend of ['cpu', 'wasm', 'webgl', 'webgpu']) out.textContent += `${JSON.stringify(await runSuiteOn(backend), null, 2)}\n`;
 });

@@ -47,6 +47,8 @@ const RUNS = [
   { label: 'wasm (threads)', backend: 'wasm', isolated: true, required: true },
   { label: 'webgl', backend: 'webgl', isolated: false, required: false },
 ];
+/** `BROWSER_RUNS=webgl,webgpu` (labels, comma-separated) narrows the runs for a quick local check. */
+const SELECTED_RUNS = process.env.BROWSER_RUNS?.split(',') ?? null;
 const SUITE_TIMEOUT_MS = 240_000;
 
 async function bundlePage() {
@@ -165,7 +167,7 @@ async function main() {
       timeout: 60_000,
     });
     console.log(`${CHROMIUM} (${context.browser()?.version() ?? 'version unknown'}) at ${url}`);
-    for (const run of RUNS) results.push(await runOn(context, url, run));
+    for (const run of RUNS) if (SELECTED_RUNS === null || SELECTED_RUNS.includes(run.label)) results.push(await runOn(context, url, run));
   } finally {
     await context?.close();
     server.close();
@@ -174,13 +176,20 @@ async function main() {
 
   console.log(`\n${formatTable(results)}\n`);
   const failures = [];
-  for (const [k, { label, required }] of RUNS.entries()) {
-    const result = results[k];
+  for (const result of results) {
+    const run = RUNS.find((r) => r.label === result.label);
+    const { label, required } = run;
     const failed = result.ran ? result.rows.filter((row) => !row.passed) : [];
     if (result.ran) {
       console.log(
         `${label}: ${result.rows.length} checks, ${failed.length} failed, ${result.leaked} tensors leaked, ${result.seconds.toFixed(1)} s${result.details ? `; ${result.details}` : ''}`,
       );
+      for (const row of result.fixtures) {
+        console.log(
+          `  fixtures ${row.loss}: ${row.cases} cases, ${row.failures.length} failed, worst ${row.worst.toPrecision(2)} of tolerance, ${row.reads} reads, ${row.leaked} leaked`,
+        );
+        for (const failure of row.failures.slice(0, 3)) console.log(`    ${failure}`);
+      }
     } else {
       console.log(`${label}: not run: ${result.reason}`);
       const hints = result.messages.filter((message) => /webgl|backend|error|warn/i.test(message)).slice(0, 5);
@@ -194,7 +203,7 @@ async function main() {
     else if (result.rows.length === 0) failures.push(`${label} ran no checks`);
     else if (failed.length) failures.push(`${label}: ${failed.map((row) => row.check).join(', ')} failed`);
     else if (result.leaked !== 0) failures.push(`${label}: the suite leaked ${result.leaked} tensors`);
-    else if (RUNS[k].isolated && !result.threads) failures.push(`${label}: the isolated page did not get wasm threads (${result.details})`);
+    else if (run.isolated && !result.threads) failures.push(`${label}: the isolated page did not get wasm threads (${result.details})`);
   }
   console.log(`browser test: ${((Date.now() - start) / 1000).toFixed(1)} s`);
   if (failures.length) {

@@ -76,8 +76,10 @@ interface KernelTable<A> {
   webgpu?: DeviceKernel<A>;
   /** Screens `args` on the device: the arguments to compute with, and where the values were valid (for `poisonInvalid`). */
   screen: (args: A) => { args: A; valid: tf.Tensor | null };
-  /** The tensor whose emptiness sends a GPU backend's call to the composite (no program runs over nothing). */
+  /** The input whose emptiness means a loss over no samples. */
   input: (args: A) => tf.Tensor;
+  /** The shape of the loss for reduction 'none'. */
+  unreducedShape: (args: A) => number[];
 }
 
 /** The implementation `table` runs on `backend` under the current `KernelPath`. */
@@ -92,12 +94,30 @@ function implementationFor<A>(table: KernelTable<A>, backend: string): Implement
 
 function run<A extends object>(table: KernelTable<A>, args: A): tf.Tensor {
   const implementation = implementationFor(table, tf.getBackend());
-  const onGpu = implementation === 'webgl' || implementation === 'webgpu';
-  if (onGpu && table.input(args).size > 0) return runDeviceKernel(table[implementation] as DeviceKernel<A>, args);
+  if (implementation !== 'host' && table.input(args).size === 0) return runDeviceKernel(lossOverNoSamples(table), args);
+  if (implementation === 'webgl' || implementation === 'webgpu') return runDeviceKernel(table[implementation] as DeviceKernel<A>, args);
   const poison = 'poison' in args && args.poison;
   const { args: screened, valid } = poison ? table.screen(args) : { args, valid: null };
   const loss = implementation === 'host' ? table.host(screened) : runDeviceKernel(table.composite, screened);
   return poisonInvalid(loss, valid, (args as { reduction: 'mean' | 'sum' | 'none' }).reduction);
+}
+
+/**
+ * A loss over no samples without a program or a read (GPU backends cannot reduce empty tensors):
+ * 'mean' is NaN (0/0, as PyTorch), 'sum' 0, 'none' empty, and every gradient empty.
+ */
+function lossOverNoSamples<A extends object>(table: KernelTable<A>): DeviceKernel<A> {
+  return {
+    differentiable: table.composite.differentiable,
+    forward(args) {
+      const { reduction } = args as { reduction: string };
+      const value = reduction === 'none' ? tf.tensor([], table.unreducedShape(args)) : tf.scalar(reduction === 'mean' ? NaN : 0);
+      return { value, saved: [] };
+    },
+    backward(_dy, args) {
+      return table.composite.differentiable.map((key) => tf.tensor([], (args[key] as tf.Tensor).shape));
+    },
+  };
 }
 
 function screenIndices<A extends { target: tf.Tensor; layout: { classes: number }; ignoreIndex: number }>(args: A) {
@@ -112,6 +132,7 @@ const CROSS_ENTROPY_INDICES: KernelTable<CrossEntropyIndicesArgs> = {
   composite: crossEntropyIndicesComposite,
   screen: screenIndices,
   input: (args) => args.logits,
+  unreducedShape: (args) => args.sampleShape,
 };
 
 const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = {
@@ -119,6 +140,7 @@ const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = 
   composite: crossEntropyProbabilitiesComposite,
   screen: notScreened,
   input: (args) => args.logits,
+  unreducedShape: (args) => args.sampleShape,
 };
 
 const NLL: KernelTable<NllArgs> = {
@@ -126,6 +148,7 @@ const NLL: KernelTable<NllArgs> = {
   composite: nllLossComposite,
   screen: screenIndices,
   input: (args) => args.logProbabilities,
+  unreducedShape: (args) => args.sampleShape,
 };
 
 const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
@@ -133,6 +156,7 @@ const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
   composite: binaryCrossEntropyComposite,
   screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.input) }),
   input: (args) => args.input,
+  unreducedShape: (args) => args.input.shape,
 };
 
 const BINARY_CROSS_ENTROPY_WITH_LOGITS: KernelTable<BinaryCrossEntropyWithLogitsArgs> = {
@@ -140,6 +164,7 @@ const BINARY_CROSS_ENTROPY_WITH_LOGITS: KernelTable<BinaryCrossEntropyWithLogits
   composite: binaryCrossEntropyWithLogitsComposite,
   screen: notScreened,
   input: (args) => args.input,
+  unreducedShape: (args) => args.input.shape,
 };
 
 export const crossEntropyIndicesKernel = (args: CrossEntropyIndicesArgs): tf.Tensor => run(CROSS_ENTROPY_INDICES, args);

@@ -5,14 +5,23 @@ import { LOG_FLOOR, VARIANCE_FLOOR } from '../pytorchConstants';
 import { compositeKernel, CompositeResult, reduceLoss, reductionScale, times } from './shared';
 
 /**
+ * `log` where `defined`, else exactly -Infinity: at a probability of exactly 0 or 1, GPU backends give a
+ * large finite number for log(0) (-88.03 on SwiftShader's WebGL), which PyTorch's clamp at -100 then
+ * fails to catch, and the target's gradient must be infinite there, as in PyTorch.
+ */
+function orMinusInfinity(defined: tf.Tensor, log: tf.Tensor): tf.Tensor {
+  return tf.where(defined, log, tf.fill(log.shape, -Infinity));
+}
+
+/**
  * Binary cross-entropy of probabilities as a composite of tfjs ops: `-w·(y·max(log x, -100) + (1-y)·max(log(1-x), -100))`,
  * gradients `w·(x-y)/max(x(1-x), 1e-12)` (input) and `-w·logit(x)` (target), as PyTorch.
  */
 function binaryCrossEntropy(args: BinaryCrossEntropyArgs, withGradients: boolean): CompositeResult {
   const { input: x, target: y, reduction, weight } = args;
   const shape = x.shape;
-  const logX = tf.log(x);
-  const logOneMinusX = tf.log1p(tf.neg(x));
+  const logX = orMinusInfinity(tf.greater(x, 0), tf.log(x));
+  const logOneMinusX = orMinusInfinity(tf.less(x, 1), tf.log1p(tf.neg(x)));
   const oneMinusY = tf.sub(1, y);
   const loss = tf.neg(
     times(tf.add(tf.mul(y, tf.maximum(logX, LOG_FLOOR)), tf.mul(oneMinusY, tf.maximum(logOneMinusX, LOG_FLOOR))), weight),

@@ -1,0 +1,77 @@
+// The committed PyTorch fixtures, run in the page on the current backend: each case's value and
+// gradients (weights given as tensors on the backend), read only with `await data()`, compared with
+// PyTorch's float64 answer. The loss call and its gradient must read nothing back (counted by the
+// probes) and leave no tensor behind.
+import * as tf from '@tensorflow/tfjs';
+import { binaryCrossEntropy, binaryCrossEntropyWithLogits, compareArrays, crossEntropy, nllLoss } from 'tfjs-loss-adapter';
+import bceFixtures from '../__tests__/fixtures/binaryCrossEntropy.json';
+import bceWithLogitsFixtures from '../__tests__/fixtures/binaryCrossEntropyWithLogits.json';
+import crossEntropyFixtures from '../__tests__/fixtures/crossEntropy.json';
+import nllFixtures from '../__tests__/fixtures/nllLoss.json';
+
+const LOSSES = {
+  binaryCrossEntropy: { loss: binaryCrossEntropy, fixtures: bceFixtures },
+  binaryCrossEntropyWithLogits: { loss: binaryCrossEntropyWithLogits, fixtures: bceWithLogitsFixtures },
+  crossEntropy: { loss: crossEntropy, fixtures: crossEntropyFixtures },
+  nllLoss: { loss: nllLoss, fixtures: nllFixtures },
+};
+
+const decode = (v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+const isFixtureTensor = (o) => typeof o === 'object' && o !== null && 'shape' in o && 'values' in o;
+const makeTensor = (t, dtype = 'float32') => tf.tensor(t.values.map(decode), t.shape, dtype);
+
+/** One case: errors relative to the tolerance (≤ 1 passes) of the value and each gradient, reads, leaks. */
+async function runCase(loss, c, probes, tolerance) {
+  const before = tf.memory().numTensors;
+  const input = makeTensor(c.input);
+  const target = makeTensor(c.target, c.target.dtype);
+  const options = Object.fromEntries(Object.entries(c.options).map(([k, o]) => [k, isFixtureTensor(o) ? makeTensor(o) : o]));
+  const upstream = c.upstream === null ? null : makeTensor(c.upstream);
+  const differentiable = c.grad.target === null ? [input] : [input, target];
+  // The upstream gradient of 'none' as tf.grads' dy (a sum of products would not run on an empty batch on webgl).
+  const objective = (x, t = target) => loss(x, t, options);
+  const { result, reads } = probes.measure(() => [
+    loss(input, target, options),
+    ...tf.grads(objective)(differentiable, upstream ?? undefined),
+  ]);
+  const [value, ...gradients] = await Promise.all(result.map((t) => t.data()));
+  const expected = [c.value, c.grad.input, c.grad.target].filter((e) => e !== null);
+  const quantities = ['value', 'grad.input', 'grad.target'];
+  const comparisons = [value, ...gradients].map((actual, k) => ({
+    quantity: quantities[k],
+    ...compareArrays(actual, expected[k].values.map(decode), expected[k].shape, tolerance),
+  }));
+  tf.dispose([...result, input, target, upstream, ...Object.values(options)].filter((t) => t instanceof tf.Tensor));
+  return { comparisons, reads, leaked: tf.memory().numTensors - before };
+}
+
+/**
+ * Every fixture case of every loss on the current backend. Returns per loss: cases, failures (with the
+ * quantity and the worst element), the worst error as a fraction of its tolerance, reads, leaks.
+ */
+export async function runFixtures(probes, tolerance) {
+  const report = [];
+  for (const [name, { loss, fixtures }] of Object.entries(LOSSES)) {
+    const row = { loss: name, cases: 0, failures: [], worst: 0, reads: 0, leaked: 0 };
+    for (const c of fixtures.cases) {
+      row.cases++;
+      let outcome;
+      try {
+        outcome = await runCase(loss, c, probes, tolerance);
+      } catch (error) {
+        row.failures.push(`${c.name}: threw ${error.message}`);
+        continue;
+      }
+      const { comparisons, reads, leaked } = outcome;
+      row.reads += reads;
+      row.leaked += leaked;
+      for (const { quantity, passed, worst } of comparisons) {
+        if (worst !== null)
+          row.worst = Math.max(row.worst, worst.tolerance > 0 ? worst.error / worst.tolerance : worst.error > 0 ? Infinity : 0);
+        if (!passed) row.failures.push(`${c.name}: ${quantity} at ${worst.position}: ${worst.actual} vs ${worst.expected}`);
+      }
+    }
+    report.push(row);
+  }
+  return report;
+}
