@@ -45,7 +45,9 @@ const RUNS = [
   { label: 'cpu', backend: 'cpu', isolated: false, required: true },
   { label: 'wasm', backend: 'wasm', isolated: false, required: true },
   { label: 'wasm (threads)', backend: 'wasm', isolated: true, required: true },
-  { label: 'webgl', backend: 'webgl', isolated: false, required: false },
+  { label: 'webgl', backend: 'webgl', isolated: false, gpu: true, required: true },
+  // Half-float textures, as many phones give: fixture errors reported, every loss and gradient finite.
+  { label: 'webgl (f16)', backend: 'webgl', isolated: false, gpu: true, f16: true, required: true },
 ];
 /** `BROWSER_RUNS=webgl,webgpu` (labels, comma-separated) narrows the runs for a quick local check. */
 const SELECTED_RUNS = process.env.BROWSER_RUNS?.split(',') ?? null;
@@ -100,7 +102,8 @@ function withTimeout(promise, ms, what) {
 }
 
 /** One fresh page per run, so a backend that breaks its context cannot take the others with it. */
-async function runOn(context, url, { label, backend, isolated }) {
+async function runOn(context, url, run) {
+  const { label, backend, isolated } = run;
   const page = await context.newPage();
   const messages = [];
   page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
@@ -108,7 +111,7 @@ async function runOn(context, url, { label, backend, isolated }) {
   try {
     await page.goto(isolated ? `${url}isolated` : url);
     const result = await withTimeout(
-      page.evaluate((name) => window.runSuiteOn(name), backend),
+      page.evaluate(([name, options]) => window.runSuiteOn(name, options), [backend, { f16: run.f16 === true }]),
       SUITE_TIMEOUT_MS,
       `the suite on ${label}`,
     );
@@ -140,6 +143,25 @@ function formatTable(results) {
   );
   const failures = rows.filter((row) => !row.passed && row.failure).map((row) => `FAIL [${row.backend}] ${row.check}: ${row.failure}`);
   return [formatCheckTable(rows), ...failures].join('\n');
+}
+
+/**
+ * What the fixtures and the half-float check must show: every case within tolerance (a run with
+ * half-float textures is reported, not held to float32's tolerance), nothing leaked, and on a GPU
+ * backend no read-back inside a loss or its gradient.
+ */
+function fixtureFailures(run, result) {
+  const failures = [];
+  for (const row of result.fixtures) {
+    if (row.cases === 0) failures.push(`${run.label}: no ${row.loss} fixture ran`);
+    if (row.failures.length > 0 && !run.f16) failures.push(`${run.label}: ${row.failures.length} ${row.loss} fixtures failed`);
+    if (row.leaked !== 0) failures.push(`${run.label}: ${row.loss} fixtures leaked ${row.leaked} tensors`);
+    if (run.gpu && row.reads !== 0) failures.push(`${run.label}: ${row.loss} read data back ${row.reads} times`);
+  }
+  for (const row of result.finiteness ?? []) {
+    if (!row.finite) failures.push(`${run.label}: ${row.name} is not finite (loss ${row.value}, ${row.nonFiniteGradients} gradients)`);
+  }
+  return failures;
 }
 
 async function main() {
@@ -190,6 +212,11 @@ async function main() {
         );
         for (const failure of row.failures.slice(0, 3)) console.log(`    ${failure}`);
       }
+      for (const row of result.finiteness ?? []) {
+        console.log(
+          `  finite ${row.name}: ${row.finite ? 'yes' : 'NO'} (mean loss ${row.value}, ${row.nonFiniteGradients} non-finite gradients)`,
+        );
+      }
     } else {
       console.log(`${label}: not run: ${result.reason}`);
       const hints = result.messages.filter((message) => /webgl|backend|error|warn/i.test(message)).slice(0, 5);
@@ -200,10 +227,11 @@ async function main() {
       continue;
     }
     if (!result.ran) failures.push(`${label} did not run: ${result.reason}`);
-    else if (result.rows.length === 0) failures.push(`${label} ran no checks`);
+    else if (result.rows.length === 0 && !run.f16) failures.push(`${label} ran no checks`);
     else if (failed.length) failures.push(`${label}: ${failed.map((row) => row.check).join(', ')} failed`);
     else if (result.leaked !== 0) failures.push(`${label}: the suite leaked ${result.leaked} tensors`);
     else if (run.isolated && !result.threads) failures.push(`${label}: the isolated page did not get wasm threads (${result.details})`);
+    if (result.ran) failures.push(...fixtureFailures(run, result));
   }
   console.log(`browser test: ${((Date.now() - start) / 1000).toFixed(1)} s`);
   if (failures.length) {
