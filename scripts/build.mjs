@@ -4,7 +4,7 @@
 //   dist/cjs/   tsc (tsconfig.build.json): CommonJS .js + .d.ts for every file of src/, the CLI included.
 //   dist/esm/   esbuild: one ES module (.mjs) per file of src/ except the Node-only CLI, relative
 //               imports rewritten to the .mjs files (Node's ESM loader wants full paths), plus an
-//               index.d.mts for each entry that re-exports the CommonJS declarations, so TypeScript
+//               .d.mts for each entry that re-exports the CommonJS declarations, so TypeScript
 //               sees ES-module types for the `import` condition (node16, nodenext, bundler).
 //
 // Then it checks that the browser entries (`.` and `./layers`) bundle for the browser platform
@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } f
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import * as esbuild from 'esbuild';
-import { ENTRIES, ROOT as root, entrySource, landedEntries } from './entries.mjs';
+import { ENTRIES, ROOT as root, entryPath, entrySource, landedEntries } from './entries.mjs';
 
 const src = join(root, 'src');
 const dist = join(root, 'dist');
@@ -100,15 +100,15 @@ async function main() {
     sourcemap: true,
     logLevel: 'warning',
   });
-  for (const { dir } of entries) {
-    const typesOut = join(dist, 'esm', dir, 'index.d.mts');
+  for (const entry of entries) {
+    const typesOut = join(dist, 'esm', `${entryPath(entry)}.d.mts`);
     mkdirSync(dirname(typesOut), { recursive: true });
-    const cjsTypes = relative(dirname(typesOut), join(dist, 'cjs', dir, 'index.js'))
+    const cjsTypes = relative(dirname(typesOut), join(dist, 'cjs', `${entryPath(entry)}.js`))
       .split(sep)
       .join('/');
     writeFileSync(typesOut, `export * from '${cjsTypes}';\n`);
   }
-  console.log(`build: dist/esm (esbuild, one ES module per file + index.d.mts per entry) (${((Date.now() - start) / 1000).toFixed(1)} s)`);
+  console.log(`build: dist/esm (esbuild, one ES module per file + a .d.mts per entry) (${((Date.now() - start) / 1000).toFixed(1)} s)`);
 
   for (const entry of entries.filter((entry) => entry.browser)) {
     await esbuild.build({

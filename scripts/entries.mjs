@@ -7,17 +7,23 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * subpath: the key of package.json's `exports`; dir: its source, `src/<dir>/index.ts`;
- * browser: the entry must bundle for the browser with no Node built-in.
+ * subpath: the key of package.json's `exports`; dir and file: its source, `src/<dir>/<file>.ts` (file
+ * `index` unless given); browser: the entry must bundle for the browser with no Node built-in.
  */
 export const ENTRIES = [
   { subpath: '.', dir: '', browser: true },
   { subpath: './layers', dir: 'layers', browser: true },
   { subpath: './jest', dir: 'jest', browser: false },
+  { subpath: './jest/setup', dir: 'jest', file: 'setup', browser: false },
 ];
 
+/** The entry's file in src/ and in dist/ without its extension, e.g. `jest/setup` or `index`. */
+export function entryPath(entry) {
+  return join(entry.dir, entry.file ?? 'index');
+}
+
 export function entrySource(entry) {
-  return join(ROOT, 'src', entry.dir, 'index.ts');
+  return join(ROOT, 'src', `${entryPath(entry)}.ts`);
 }
 
 /** The entries whose source exists; the others have not landed yet and are reported as skipped. */

@@ -106,7 +106,7 @@ describeEachBackend('gradcheck', () => {
       expect((gradientDirection?.analytical ?? 0) / (gradientDirection?.numerical ?? 1)).toBeCloseTo(1.01, 3);
       const message = result.failures.join('\n');
       expect(message).toMatch(/Jacobian mismatch for output 0 with respect to input 0 \('logits'\), along the analytic gradient/);
-      expect(message).toMatch(/numerical:-?[\d.]+\nanalytical:-?[\d.]+\nerror [\d.e-]+ > tolerance [\d.e-]+ = rtol 0\.001·‖g‖/);
+      expect(message).toMatch(/numerical: -?[\d.]+\nanalytical: -?[\d.]+\nerror [\d.e-]+ > tolerance [\d.e-]+ = rtol 0\.001·‖g‖/);
       expect(message).toMatch(/\{ seed: 7 \}/);
     });
   });

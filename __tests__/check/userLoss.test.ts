@@ -18,17 +18,13 @@ const wrongSigmoidLoss: LossFunction = (z, y) => {
 };
 
 describeEachBackend('checkUserLoss', () => {
-  it('passes a correct loss on the kinds it accepts, and says which kind it skipped', () => {
-    const report = expectNoLeak(() => checkUserLoss(sigmoidLoss));
+  it('passes a correct loss on the kinds asked for, and reports the others as skipped', () => {
+    const report = expectNoLeak(() => checkUserLoss(sigmoidLoss, { kinds: ['binary'] }));
     expect(report.passed).toBe(true);
     expect(report.kinds).toEqual(['binary']);
-    const skipped = report.checks.find((c) => c.kind === 'multiclass');
-    expect(skipped).toMatchObject({
-      name: 'accepts',
-      passed: true,
-      message: expect.stringMatching(/throws .* on logits \[N, C\].*: this kind is skipped$/),
-    });
-    expect(report.checks.filter((c) => c.kind === 'binary').map((c) => c.name)).toEqual([
+    expect(report.verdicts).toEqual({ binary: 'pass', multiclass: 'skipped' });
+    expect(report.checks.map((c) => c.kind)).toEqual(report.checks.map(() => 'binary'));
+    expect(report.checks.map((c) => c.name)).toEqual([
       'accepts',
       'returnsTensor',
       'finiteValue',
@@ -37,17 +33,49 @@ describeEachBackend('checkUserLoss', () => {
       'noLeakGradient',
       'gradcheck',
     ]);
-    expect(report.summary).toBe('the loss passes 8 checks on binary (3 cases)');
+    expect(report.summary).toBe('the loss passes 7 checks on binary (3 cases); multiclass skipped');
+  });
+
+  it('fails a loss that throws on one kind, showing the error, and passes the other kind', () => {
+    const report = expectNoLeak(() => checkUserLoss(sigmoidLoss));
+    expect(report.passed).toBe(false);
+    expect(report.kinds).toEqual(['binary', 'multiclass']);
+    expect(report.verdicts).toEqual({ binary: 'pass', multiclass: 'fail' });
+    expect(report.checks.filter((c) => !c.passed)).toEqual([
+      {
+        name: 'accepts',
+        kind: 'multiclass',
+        passed: false,
+        message: expect.stringMatching(
+          /^the loss throws on logits \[N, C\] with int32 class-index targets \[N\] \(multiclass \[8, 3\]\): Error: .*sigmoidCrossEntropy.*must match$/,
+        ),
+      },
+    ]);
+    expect(report.summary).toMatch(/^the loss fails 1 check: the loss throws on logits \[N, C\]/);
+  });
+
+  it('fails a kind on which the loss returns no tensor, or throws something that is not an Error', () => {
+    const numberOnMulticlass: LossFunction = (z, y) => (z.rank === 1 ? sigmoidLoss(z, y) : (0 as unknown as tf.Tensor));
+    const report = expectNoLeak(() => checkUserLoss(numberOnMulticlass));
+    expect(report.verdicts).toEqual({ binary: 'pass', multiclass: 'fail' });
+    expect(report.checks.find((c) => !c.passed)?.message).toMatch(/^the loss returns number instead of a tf\.Tensor on logits \[N, C\]/);
+    const throwsText: LossFunction = () => {
+      throw 'no multiclass here';
+    };
+    const thrown = expectNoLeak(() => checkUserLoss(throwsText, { kinds: ['multiclass'] }));
+    expect(thrown.verdicts).toEqual({ binary: 'skipped', multiclass: 'fail' });
+    expect(thrown.checks[0].message).toMatch(/: 'no multiclass here' \(not an Error\)$/);
   });
 
   it('passes crossEntropy on multiclass cases', () => {
     const report = expectNoLeak(() => checkUserLoss((z, y) => crossEntropy(z, y), { kinds: ['multiclass'] }));
-    expect(report).toMatchObject({ passed: true, kinds: ['multiclass'] });
+    expect(report).toMatchObject({ passed: true, kinds: ['multiclass'], verdicts: { binary: 'skipped', multiclass: 'pass' } });
   });
 
   it('fails a loss whose gradient is scaled by 1.01, naming the case and the mismatch', () => {
-    const report = expectNoLeak(() => checkUserLoss(wrongSigmoidLoss));
+    const report = expectNoLeak(() => checkUserLoss(wrongSigmoidLoss, { kinds: ['binary'] }));
     expect(report.passed).toBe(false);
+    expect(report.verdicts).toEqual({ binary: 'fail', multiclass: 'skipped' });
     const failed = report.checks.filter((c) => !c.passed);
     expect(failed.map((c) => c.name)).toEqual(['gradcheck']);
     expect(failed[0].message).toMatch(
@@ -79,18 +107,18 @@ describeEachBackend('checkUserLoss', () => {
     ]);
   });
 
-  it('fails a loss that accepts neither kind, or throws on a kind asked for', () => {
+  it('fails both kinds of a loss that throws on every input', () => {
     const refuses: LossFunction = () => {
       throw new Error('expects one-hot targets');
     };
-    const none = expectNoLeak(() => checkUserLoss(refuses));
-    expect(none.passed).toBe(false);
-    expect(none.checks.map((c) => c.passed)).toEqual([true, true, false]);
-    expect(none.summary).toMatch(/accepts neither binary logits \[N\] .* nor logits \[N, C\]/);
-    const asked = expectNoLeak(() => checkUserLoss(sigmoidLoss, { kinds: ['multiclass'] }));
-    expect(asked.checks).toEqual([
-      { name: 'accepts', kind: 'multiclass', passed: false, message: expect.stringMatching(/^the loss throws \(.*\) on logits \[N, C\]/) },
+    const report = expectNoLeak(() => checkUserLoss(refuses));
+    expect(report.passed).toBe(false);
+    expect(report.verdicts).toEqual({ binary: 'fail', multiclass: 'fail' });
+    expect(report.checks.map((c) => [c.name, c.kind, c.passed])).toEqual([
+      ['accepts', 'binary', false],
+      ['accepts', 'multiclass', false],
     ]);
+    expect(report.summary).toMatch(/^the loss fails 2 checks: the loss throws on binary logits \[N\] .*: Error: expects one-hot targets$/);
   });
 
   it.each([

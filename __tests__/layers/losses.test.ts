@@ -120,16 +120,16 @@ describeEachBackend('tfjs-layers losses', () => {
       const yPred = tf.tensor2d(logits3.slice(0, 6), [2, 3]);
       const e = expectInputError(() => tf.tidy(() => void sparseCategoricalCrossEntropyLoss()(tf.tensor2d([[1], [7]]), yPred)));
       expect(e.message).toBe(
-        "sparseCategoricalCrossEntropyLoss: argument 'yTrue' must be class indices in [0, 3) or ignoreIndex -100, got 7 (out of range) at position [1]",
+        "sparseCategoricalCrossEntropyLoss: argument 'yTrue' must be class indices in [0, 3) or ignoreIndex -100, got 7 (out of range) at position [1] within the batch",
       );
       expect(expectInputError(() => tf.tidy(() => void sparseCategoricalCrossEntropyLoss()(tf.tensor2d([[1], [0.5]]), yPred))).actual).toBe(
-        '0.5 (not an integer) at position [1]',
+        '0.5 (not an integer) at position [1] within the batch',
       );
       const binary = expectInputError(() =>
         tf.tidy(() => void binaryCrossEntropyWithLogitsLoss()(tf.tensor2d([[1], [2]]), tf.tensor2d([[0.5], [1]]))),
       );
       expect(binary.message).toBe(
-        "binaryCrossEntropyWithLogitsLoss: argument 'yTrue' must be binary targets in [0, 1] or ignoreIndex -100, got 2 at position [1]",
+        "binaryCrossEntropyWithLogitsLoss: argument 'yTrue' must be binary targets in [0, 1] or ignoreIndex -100, got 2 at position [1] within the batch",
       );
       expect(
         expectInputError(() =>
@@ -170,7 +170,28 @@ describeEachBackend('tfjs-layers losses', () => {
           'categoricalCrossEntropyLoss',
           'yTrue',
           "float32 one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
-          'a float32 tensor of shape [2, 1]',
+          "a float32 tensor of shape [2, 1], which looks like class indices: one-hot encode them (tf.oneHot(tf.squeeze(labels, [-1]).toInt(), 3)), as tfjs-layers' fit wants labels of the model output's shape, or keep them and train with sparseCategoricalCrossEntropyLoss through fitDataset or a custom training loop",
+        ],
+        [
+          () => categoricalCrossEntropyLoss()(tf.zeros([2], 'int32'), p3),
+          'categoricalCrossEntropyLoss',
+          'yTrue',
+          "float32 one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
+          "an int32 tensor of shape [2], which looks like class indices: one-hot encode them (tf.oneHot(labels.toInt(), 3)), as tfjs-layers' fit wants labels of the model output's shape, or keep them and train with sparseCategoricalCrossEntropyLoss through fitDataset or a custom training loop",
+        ],
+        [
+          () => categoricalCrossEntropyLoss({ classAxis: 1 })(tf.zeros([2, 1, 4]), tf.zeros([2, 3, 4])),
+          'categoricalCrossEntropyLoss',
+          'yTrue',
+          "float32 one-hot or probability labels of the logits' shape [2, 3, 4] (for class indices use sparseCategoricalCrossEntropyLoss)",
+          "a float32 tensor of shape [2, 1, 4], which looks like class indices: one-hot encode them (tf.oneHot, with the classes moved to axis 1), as tfjs-layers' fit wants labels of the model output's shape, or keep them and train with sparseCategoricalCrossEntropyLoss through fitDataset or a custom training loop",
+        ],
+        [
+          () => categoricalCrossEntropyLoss()(tf.zeros([3, 3]), p3),
+          'categoricalCrossEntropyLoss',
+          'yTrue',
+          "float32 one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
+          'a float32 tensor of shape [3, 3]',
         ],
         [
           () => binaryCrossEntropyWithLogitsLoss()(tf.zeros([2, 3]), p3),

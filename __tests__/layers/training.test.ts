@@ -166,4 +166,51 @@ describeEachBackend('training tfjs-layers models with the layers losses', () => 
     tf.dispose([x, oneHot]);
     model.dispose();
   });
+
+  it('says that a bad label found inside fit is at a position within the batch', async () => {
+    const { x, labels } = binaryTask(2);
+    const bad = labels.slice();
+    bad[14] = 2; // sample 14 is sample 6 of the second batch of 8
+    const y = tf.tensor2d(bad, [N, 1]);
+    const model = binaryNet(false);
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: binaryCrossEntropyWithLogitsLoss() });
+    await expect(model.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 })).rejects.toThrow(
+      "binaryCrossEntropyWithLogitsLoss: argument 'yTrue' must be binary targets in [0, 1] or ignoreIndex -100, got 2 at position [6] within the batch",
+    );
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('class-index labels: fit refuses them (tfjs-layers checks their shape first); fitDataset trains on them', async () => {
+    const random = seededRandom(6);
+    const features = Float32Array.from({ length: 2 * N }, () => random.normal());
+    const x = tf.tensor2d(features, [N, 2]);
+    const indices = tf.tensor2d(
+      Float32Array.from({ length: N }, (_, i) => (features[2 * i] > 0 ? 1 : 0) + (features[2 * i + 1] > 0 ? 1 : 0)),
+      [N, 1],
+    );
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [2] })] });
+    model.compile({ optimizer: tf.train.sgd(0.5), loss: sparseCategoricalCrossEntropyLoss() });
+    await expect(model.fit(x, indices, { epochs: 1, verbose: 0 })).rejects.toThrow(/shape \[3\]/);
+    const dataset = tf.data.zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(tf.unstack(indices)) }).batch(N);
+    const history = await model.fitDataset(dataset, { epochs: 5, verbose: 0 });
+    const losses = history.history.loss as number[];
+    expect(losses[4]).toBeLessThan(losses[0]);
+    tf.dispose([x, indices]);
+    model.dispose();
+  });
+
+  it("logs a named metric under its name (the README's logit accuracy)", async () => {
+    const { x, y } = binaryTask(3);
+    function logitAccuracy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+      return tf.metrics.binaryAccuracy(yTrue, tf.sigmoid(yPred));
+    }
+    const model = binaryNet(false);
+    model.compile({ optimizer: tf.train.sgd(0.5), loss: binaryCrossEntropyWithLogitsLoss(), metrics: [logitAccuracy] });
+    const history = await model.fit(x, y, { epochs: 1, batchSize: N, verbose: 0 });
+    expect(Object.keys(history.history).sort()).toEqual(['logitAccuracy', 'loss']);
+    expect(history.history.logitAccuracy[0]).toBeGreaterThan(0);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
 });

@@ -666,8 +666,8 @@ function describeInputFailure(checks: DirectionCheck[], settings: Settings, name
     lines.push(`f could not be evaluated there even with the step divided by 64: ${headline.problem}`);
   } else {
     lines.push(
-      `numerical:${formatNumber(headline.numerical)}`,
-      `analytical:${formatNumber(headline.analytical)}`,
+      `numerical: ${formatNumber(headline.numerical)}`,
+      `analytical: ${formatNumber(headline.analytical)}`,
       describeTolerance(headline, settings),
     );
   }

@@ -10,7 +10,7 @@ import { seededRandom, streamSeed } from './random';
 
 /** Options of `checkUserLoss`: the input kinds, the seed, and gradcheck's options. */
 export interface UserLossOptions {
-  /** The input kinds to test. Default: both, keeping those the loss accepts without throwing. */
+  /** The input kinds to test (default both). A kind left out is skipped; on a kind tested, a loss that throws fails. */
   kinds?: readonly CaseKind[];
   /** Seeds the cases and gradcheck. Default 0. */
   seed?: number;
@@ -25,8 +25,8 @@ export type UserLossCheckName =
 /** One check of `checkUserLoss`: its name, the input kind, whether it passed, and what it found. */
 export interface UserLossCheck {
   name: UserLossCheckName;
-  /** The input kind checked, or null for a check about the loss as a whole. */
-  kind: CaseKind | null;
+  /** The input kind checked. */
+  kind: CaseKind;
   passed: boolean;
   /** What was checked, or on failure what is wrong, with the case. */
   message: string;
@@ -37,6 +37,8 @@ export interface UserLossReport {
   passed: boolean;
   /** The kinds the loss was checked on. */
   kinds: CaseKind[];
+  /** The verdict on each kind: every check of it passed, one failed, or it was not asked for (`options.kinds`). */
+  verdicts: Record<CaseKind, 'pass' | 'fail' | 'skipped'>;
   checks: UserLossCheck[];
   /** One line: passed, or the first failure. */
   summary: string;
@@ -61,13 +63,13 @@ const DESCRIPTIONS: Record<CaseKind, string> = {
  * seeded cases of each kind (binary `[N]` logits with float32 {0, 1} targets; `[N, C]` logits with
  * int32 class indices), the loss returns a float32 tensor, finite, leaving no tensor behind; its
  * gradient with respect to the input is finite and leaves no tensor behind; and it passes
- * `gradcheck`. Without `options.kinds`, a kind whose first case throws is skipped (and said so);
- * at least one kind must be accepted.
+ * `gradcheck`. Every kind in `options.kinds` (default both) is checked: a loss that throws on one, or
+ * returns no tensor, fails that kind with the error shown. A loss made for one kind says so in `kinds`.
  *
  * ```js
- * const report = checkUserLoss((z, y) => tf.losses.sigmoidCrossEntropy(y, z));
- * report.kinds;    // ['binary']  (multiclass targets have another shape: skipped)
- * report.passed;   // true
+ * const loss = (z, y) => tf.losses.sigmoidCrossEntropy(y, z);
+ * checkUserLoss(loss).verdicts;                          // { binary: 'pass', multiclass: 'fail' }  (it throws on [N, C] logits)
+ * checkUserLoss(loss, { kinds: ['binary'] }).verdicts;   // { binary: 'pass', multiclass: 'skipped' }
  * ```
  */
 export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {}): UserLossReport {
@@ -80,61 +82,64 @@ export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {})
   if (requested !== undefined && (!Array.isArray(requested) || requested.length === 0 || requested.some((k) => !KINDS.includes(k)))) {
     throw new LossInputError(FN, 'options.kinds', "a non-empty list of 'binary' and 'multiclass'", JSON.stringify(requested));
   }
+  const kinds = KINDS.filter((kind) => requested === undefined || requested.includes(kind));
   const checks: UserLossCheck[] = [];
-  const kinds: CaseKind[] = [];
+  const verdicts: UserLossReport['verdicts'] = { binary: 'skipped', multiclass: 'skipped' };
   for (const [k, kind] of KINDS.entries()) {
-    if (requested !== undefined && !requested.includes(kind)) continue;
+    if (!kinds.includes(kind)) continue;
     const cases = SHAPES.map((shape, c) => ({
       ...randomCase(seededRandom(streamSeed(seed, k, c)), { kind, ...shape, logitScale: 2 }),
       index: c,
     }));
     try {
       const refusal = firstCallProblem(loss, cases[0]);
-      if (refusal !== null) {
-        const explicit = requested !== undefined;
-        checks.push({
-          name: 'accepts',
-          kind,
-          passed: !explicit,
-          message: `the loss ${refusal} on ${DESCRIPTIONS[kind]} (${cases[0].name})${explicit ? '' : ': this kind is skipped'}`,
-        });
-        continue;
-      }
-      kinds.push(kind);
-      checks.push({ name: 'accepts', kind, passed: true, message: `the loss accepts ${DESCRIPTIONS[kind]}` });
-      checks.push(...checkKind(loss, kind, cases, seed, options.gradcheck ?? {}));
+      const kindChecks: UserLossCheck[] =
+        refusal === null
+          ? [
+              { name: 'accepts', kind, passed: true, message: `the loss accepts ${DESCRIPTIONS[kind]}` },
+              ...checkKind(loss, kind, cases, seed, options.gradcheck ?? {}),
+            ]
+          : [
+              {
+                name: 'accepts',
+                kind,
+                passed: false,
+                message: `the loss ${refusal.problem} on ${DESCRIPTIONS[kind]} (${cases[0].name})${refusal.thrown ? `: ${refusal.thrown}` : ''}`,
+              },
+            ];
+      verdicts[kind] = kindChecks.every((c) => c.passed) ? 'pass' : 'fail';
+      checks.push(...kindChecks);
     } finally {
       cases.forEach((c) => tf.dispose([c.input, c.target]));
     }
   }
-  if (kinds.length === 0 && requested === undefined) {
-    checks.push({
-      name: 'accepts',
-      kind: null,
-      passed: false,
-      message: `the loss accepts neither ${DESCRIPTIONS.binary} nor ${DESCRIPTIONS.multiclass}`,
-    });
-  }
   const failures = checks.filter((c) => !c.passed);
   const passed = failures.length === 0;
+  const skipped = KINDS.filter((kind) => verdicts[kind] === 'skipped');
   const summary = passed
-    ? `the loss passes ${checks.length} checks on ${kinds.map((kind) => `${kind} (${SHAPES.length} cases)`).join(' and ')}`
+    ? `the loss passes ${checks.length} checks on ${kinds.map((kind) => `${kind} (${SHAPES.length} cases)`).join(' and ')}` +
+      (skipped.length > 0 ? `; ${skipped.join(' and ')} skipped` : '')
     : `the loss fails ${failures.length} check${failures.length > 1 ? 's' : ''}: ${failures[0].message.split('\n')[0]}`;
-  return { passed, kinds, checks, summary };
+  return { passed, kinds, verdicts, checks, summary };
 }
 
-/** Why the loss cannot be called on this case (throws, or returns no tensor), or null. */
-function firstCallProblem(loss: LossFunction, testCase: LossCase): string | null {
+/** Why the loss cannot be called on this case (it throws, or returns no tensor), or null. */
+function firstCallProblem(loss: LossFunction, testCase: LossCase): { problem: string; thrown?: string } | null {
   try {
     const value: unknown = tf.tidy(() => loss(testCase.input, testCase.target));
     if (value instanceof tf.Tensor) {
       value.dispose();
       return null;
     }
-    return `returns ${value === null ? 'null' : typeof value} instead of a tf.Tensor`;
+    return { problem: `returns ${value === null ? 'null' : typeof value} instead of a tf.Tensor` };
   } catch (e) {
-    return `throws (${(e as Error).message.split('\n')[0]})`;
+    return { problem: 'throws', thrown: describeThrown(e) };
   }
+}
+
+/** What was thrown, on one line: `TypeError: x is undefined`, or the value itself when it is not an Error. */
+function describeThrown(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : `${typeof e === 'string' ? `'${e}'` : String(e)} (not an Error)`;
 }
 
 interface Outcome {
@@ -168,7 +173,7 @@ function checkKind(
         return { shape: y.shape.slice(), dtype: y.dtype, values: Float32Array.from(y.dataSync()), leaked };
       });
     } catch (e) {
-      record('returnsTensor', false, `the loss throws on ${at}: ${(e as Error).message.split('\n')[0]}`);
+      record('returnsTensor', false, `the loss throws on ${at}: ${describeThrown(e)}`);
       continue;
     }
     if (typeof value === 'string' || value.dtype !== 'float32') {
@@ -205,7 +210,7 @@ function checkKind(
       gradient.dispose();
     } catch (e) {
       releaseAbandonedTape();
-      gradientProblem = `tf.grad cannot differentiate the loss with respect to its input on ${at}: ${(e as Error).message.split('\n')[0]}`;
+      gradientProblem = `tf.grad cannot differentiate the loss with respect to its input on ${at}: ${describeThrown(e)}`;
     }
     record('finiteGradient', gradientProblem === null, gradientProblem ?? `the gradient is finite on every ${kind} case`);
     const leakedByGradient = tf.memory().numTensors - beforeGradient;

@@ -8,6 +8,8 @@ import { setKernelPath, getKernelPath } from '../kernels/dispatch';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
 import { seededRandom } from '../check/random';
+import { Command, oneOf, switchOption, text, valueOption } from './args';
+import { KNOWN_BACKENDS, loadBackends, selectBackends } from './backends';
 
 /**
  * `tfjs-loss-adapter bench`: forward + backward (value and gradient of the logits through
@@ -465,3 +467,31 @@ export function formatBenchReport(report: BenchReport): string {
   lines.push('', ...report.notes.map((n) => `- ${n}`));
   return lines.join('\n');
 }
+
+/** The options of `tfjs-loss-adapter bench`, one line each. */
+const BENCH_OPTIONS = {
+  backend: valueOption(oneOf([...KNOWN_BACKENDS, 'all']), 'the backends (default: every available one)'),
+  quick: switchOption('the small shapes only, three repeats (a smoke test)'),
+  only: valueOption(text('CASE', 'part of a case name'), 'only the cases whose name contains CASE, e.g. [4096,1000] or BCE'),
+  json: switchOption('prints the report as JSON'),
+};
+
+/** `tfjs-loss-adapter bench`: the performance table. */
+export const benchCommand: Command<typeof BENCH_OPTIONS> = {
+  description: [
+    'times forward + backward against the tfjs built-ins and tfjs-layers (and PyTorch 1 thread when',
+    '/usr/bin/python3 has torch), on every available backend unless --backend says otherwise.',
+  ].join('\n'),
+  options: BENCH_OPTIONS,
+  async run(options, output) {
+    const { available, unavailable } = await loadBackends();
+    const report = await runBench({
+      backends: selectBackends(options.backend ?? 'all', available, unavailable),
+      quick: options.quick,
+      only: options.only,
+      log: (line) => output.err(line),
+    });
+    output.out(options.json ? JSON.stringify(report, null, 2) : formatBenchReport(report));
+    return 0;
+  },
+};

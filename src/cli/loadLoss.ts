@@ -1,5 +1,6 @@
 import { resolve } from 'path';
 import { pathToFileURL } from 'url';
+import type { CaseKind } from '../check/cases';
 import type { LossFunction } from '../check/equivalence';
 
 /**
@@ -12,18 +13,38 @@ const importModule = new Function('url', 'return import(url)') as (url: string) 
 async function loadModule(path: string): Promise<Record<string, unknown>> {
   try {
     const exports: unknown = require(path);
-    return typeof exports === 'function' ? { default: exports } : (exports as Record<string, unknown>);
+    // `module.exports = loss` (with perhaps `module.exports.kinds = [...]`): the function is the default export.
+    return typeof exports === 'function' ? { ...exports, default: exports } : (exports as Record<string, unknown>);
   } catch (error) {
     if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
     return importModule(pathToFileURL(path).href);
   }
 }
 
+const ALL_KINDS: readonly CaseKind[] = ['binary', 'multiclass'];
+
+/** The kinds a module declares with `export const kinds = ...`: 'binary', 'multiclass', 'all', or a list of the first two. */
+function declaredKinds(modulePath: string, declared: unknown): CaseKind[] | undefined {
+  if (declared === undefined) return undefined;
+  if (declared === 'all') return [...ALL_KINDS];
+  const list: unknown[] = Array.isArray(declared) ? declared : [declared];
+  if (list.length === 0 || list.some((kind) => !ALL_KINDS.includes(kind as CaseKind))) {
+    throw new Error(
+      `${modulePath}: its 'kinds' export must be 'binary', 'multiclass', 'all' or a non-empty list of 'binary' and 'multiclass', got ${JSON.stringify(declared) ?? String(declared)}`,
+    );
+  }
+  return [...new Set(list as CaseKind[])];
+}
+
 /**
  * The loss a user's module exports: the export named `exportName`; else the default export (or
  * `module.exports` itself) when it is a function; else an export named `loss`; else its only function.
+ * With it, the input kinds the module declares in an export named `kinds`, if it has one.
  */
-export async function loadLoss(modulePath: string, exportName?: string): Promise<{ name: string; loss: LossFunction }> {
+export async function loadLoss(
+  modulePath: string,
+  exportName?: string,
+): Promise<{ name: string; loss: LossFunction; kinds: CaseKind[] | undefined }> {
   const exports = await loadModule(resolve(modulePath));
   const functions = Object.entries(exports).filter(([, value]) => typeof value === 'function');
   const pick = (name: string) => functions.find(([key]) => key === name);
@@ -37,5 +58,5 @@ export async function loadLoss(modulePath: string, exportName?: string): Promise
         : "a default export, an export named 'loss', or a single exported function";
     throw new Error(`${modulePath} must export the loss as ${wanted}; it exports ${found}`);
   }
-  return { name: chosen[0], loss: chosen[1] as LossFunction };
+  return { name: chosen[0], loss: chosen[1] as LossFunction, kinds: declaredKinds(modulePath, exports.kinds) };
 }

@@ -1,62 +1,38 @@
 #!/usr/bin/env node
 import * as tf from '@tensorflow/tfjs-core';
-import { parseArgs } from './args';
-import { loadBackends, selectBackends } from './backends';
-import { formatBenchReport, runBench } from './bench';
-import { loadLoss } from './loadLoss';
-import { formatUserLossReport, runUserLossCheck } from './userLoss';
-import { formatVerifyReport, runVerify } from './verify';
+import { Command, OptionTable, Output, parseCommandLine, UsageError } from './args';
+import { benchCommand } from './bench';
+import { verifyCommand } from './verify';
 
-const USAGE = `usage:
-  tfjs-loss-adapter verify [--backend tensorflow|wasm|cpu|all] [--seed N] [--json]
-      checks every loss and the binary-as-two-class identity against a float64 reference, on the
-      chosen backends (default: tfjs-node if it loads, else wasm, else cpu); exits 1 on any failure.
-  tfjs-loss-adapter verify --loss ./my-loss.js [--export NAME] [--backend ...] [--seed N] [--json]
-      gradchecks and leak-checks your own (input, target) => Tensor loss instead, on binary [N] and
-      multiclass [N, C] cases (whichever it accepts); exits 1 with the problem named on any failure.
-  tfjs-loss-adapter bench [--backend ...] [--quick] [--only CASE] [--json]
-      times forward + backward against the tfjs built-ins and tfjs-layers (and PyTorch 1 thread when
-      /usr/bin/python3 has torch), on every available backend unless --backend says otherwise.`;
+const COMMANDS: Record<string, Command<OptionTable>> = { verify: verifyCommand, bench: benchCommand };
 
-async function main(argv: string[]): Promise<number> {
-  const { command, flags } = parseArgs(argv, ['json', 'help', 'quick']);
-  if (flags.help || command === undefined) {
-    console.log(USAGE);
-    return command === undefined && !flags.help ? 2 : 0;
-  }
-  tf.enableProdMode();
-  const { available, unavailable } = await loadBackends();
-  const backends = selectBackends(flags.backend === true ? undefined : flags.backend, available, unavailable);
-  if (command === 'verify') {
-    const seed = Number(flags.seed ?? 1);
-    if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got '${flags.seed}'`);
-    if (typeof flags.loss === 'string') {
-      const { name, loss } = await loadLoss(flags.loss, typeof flags.export === 'string' ? flags.export : undefined);
-      const report = await runUserLossCheck(`${flags.loss} (${name})`, loss, backends, seed);
-      console.log(flags.json ? JSON.stringify(report, null, 2) : formatUserLossReport(report));
-      return report.passed ? 0 : 1;
+/**
+ * Runs `tfjs-loss-adapter <command> [options]` and gives its exit code: the command's own (0, or 1 when
+ * a check fails), 0 for the usage asked for with --help, and 2 for a mistake on the command line (the
+ * reason on one line, then the usage) or a command that could not start (a loss module or backend
+ * that does not load).
+ */
+export async function main(argv: readonly string[], output: Output): Promise<number> {
+  try {
+    const invocation = parseCommandLine(argv, COMMANDS);
+    if (invocation.help !== undefined) {
+      output.out(invocation.help);
+      return 0;
     }
-    const report = await runVerify(backends, seed, unavailable);
-    console.log(flags.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
-    return report.passed ? 0 : 1;
+    tf.enableProdMode();
+    return await invocation.command.run(invocation.options, output);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      output.err(`tfjs-loss-adapter: ${error.message}\n\n${error.usage}`);
+    } else {
+      // Duck-typed: an error from a user's module may come from another realm (e.g. Jest's sandbox).
+      const message = typeof (error as Error | undefined)?.message === 'string' ? (error as Error).message : String(error);
+      output.err(`tfjs-loss-adapter: ${message.split('\n')[0]}`);
+    }
+    return 2;
   }
-  if (command === 'bench') {
-    const report = await runBench({
-      backends: flags.backend === undefined ? available : backends,
-      quick: flags.quick === true,
-      only: typeof flags.only === 'string' ? flags.only : undefined,
-      log: (line) => console.error(line),
-    });
-    console.log(flags.json ? JSON.stringify(report, null, 2) : formatBenchReport(report));
-    return 0;
-  }
-  throw new Error(`unknown command '${command}'\n${USAGE}`);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`tfjs-loss-adapter: ${error.message}`);
-    process.exit(2);
-  },
-);
+if (require.main === module) {
+  main(process.argv.slice(2), { out: (text) => console.log(text), err: (text) => console.error(text) }).then((code) => process.exit(code));
+}

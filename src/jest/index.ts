@@ -1,8 +1,9 @@
+/// <reference types="expect" preserve="true" />
 /**
  * `tfjs-loss-adapter/jest`: Jest matchers for tensors, gradients, equivalent losses and tensor leaks.
  *
  * ```ts
- * import 'tfjs-loss-adapter/jest';   // in a test file, or in Jest's setupFilesAfterEach
+ * import 'tfjs-loss-adapter/jest';   // in a test file; or list 'tfjs-loss-adapter/jest/setup' in Jest's setupFilesAfterEnv
  *
  * expect(crossEntropy(z, y)).toBeCloseToTensor(0.3185, { atol: 1e-4 });
  * expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheck([z]);
@@ -12,7 +13,8 @@
  * ```
  *
  * Importing the module registers the matchers with the global `expect`; `matchers` is exported too,
- * for `expect.extend(matchers)` with `@jest/globals`. No runtime dependency on Jest.
+ * for `expect.extend(matchers)` with `@jest/globals`. Their types extend both the global `expect` of
+ * `@types/jest` and the `expect` of `@jest/globals`. No runtime dependency on Jest.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossCase } from '../check/cases';
@@ -21,36 +23,53 @@ import { CaseGenerator, checkEquivalence, EquivalenceOptions, LossFunction, Loss
 import { gradcheck, GradcheckOptions, TensorFunction } from '../check/gradcheck';
 import { formatShape, isTensor } from '../core/tensors';
 
+/**
+ * The matchers' signatures: `R` is what a matcher returns (`void`, or a promise after `.resolves` or
+ * `.rejects`), `T` the type of the received value.
+ */
+export interface TensorMatchers<R, T> {
+  /**
+   * The received tensor (or nested array) has the expected shape and every element is within
+   * `atol + rtol·|expected|`; NaN matches only NaN, ±Infinity only itself. Default tolerance:
+   * rtol 1.3e-6, atol 1e-5 (torch.testing.assert_close for float32).
+   */
+  toBeCloseToTensor(expected: tf.Tensor | tf.TensorLike, tolerance?: Tolerance): R;
+  /** The received function passes `gradcheck(fn, inputs, options)`. */
+  toPassGradcheck(inputs: readonly tf.Tensor[], options?: GradcheckOptions): R;
+  /** The received loss agrees with `other` in value and gradient: `checkEquivalence(received, other, cases, options)`. */
+  toBeEquivalentLoss(other: LossFunction | LossSide, cases: readonly LossCase[] | CaseGenerator, options?: EquivalenceOptions): R;
+  /**
+   * Calling the received function (awaited if it returns a promise) changes `tf.memory().numTensors`,
+   * once the tensors it returns are disposed; an error it throws is caught. Use with `.not`, and
+   * `await` it when the function is async.
+   */
+  toLeakTensors(): T extends (...args: never[]) => PromiseLike<unknown> ? Promise<R> : R;
+}
+
+// Each declaration merges with Jest's interface of the same name (so it repeats its type parameters)
+// and adds the matchers to it.
+/* eslint-disable @typescript-eslint/no-empty-object-type */
 declare global {
-  // Merges with @types/jest's `jest.Matchers` (declared with the same type parameters, as merging
-  // requires), so that `expect(x).toBeCloseToTensor(...)` type-checks.
+  // The global `expect` of @types/jest: `jest.Matchers`.
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace jest {
-    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-    interface Matchers<R, T = {}> {
-      /**
-       * The received tensor (or nested array) has the expected shape and every element is within
-       * `atol + rtol·|expected|`; NaN matches only NaN, ±Infinity only itself. Default tolerance:
-       * rtol 1.3e-6, atol 1e-5 (torch.testing.assert_close for float32).
-       */
-      toBeCloseToTensor(expected: tf.Tensor | tf.TensorLike, tolerance?: Tolerance): R;
-      /** The received function passes `gradcheck(fn, inputs, options)`. */
-      toPassGradcheck(inputs: readonly tf.Tensor[], options?: GradcheckOptions): R;
-      /** The received loss agrees with `other` in value and gradient: `checkEquivalence(received, other, cases, options)`. */
-      toBeEquivalentLoss(other: LossFunction | LossSide, cases: readonly LossCase[] | CaseGenerator, options?: EquivalenceOptions): R;
-      /**
-       * Calling the received function (awaited if it returns a promise) changes `tf.memory().numTensors`,
-       * once the tensors it returns are disposed; an error it throws is caught. Use with `.not`, and
-       * `await` it when the function is async.
-       */
-      toLeakTensors(): T extends (...args: never[]) => PromiseLike<unknown> ? Promise<R> : R;
-    }
+    interface Matchers<R, T = {}> extends TensorMatchers<R, T> {}
   }
 }
 
-/** What Jest passes as `this` to a matcher (only what these matchers read). */
+// The `expect` of `@jest/globals` (and of the `expect` package): its `Matchers`. The reference at the
+// top of this file brings that package into the program, which an augmentation alone does not.
+declare module 'expect' {
+  interface Matchers<R extends void | Promise<void>, T = unknown> extends TensorMatchers<R, T> {}
+}
+/* eslint-enable @typescript-eslint/no-empty-object-type */
+
+/**
+ * What Jest passes as `this` to a matcher (only what these matchers read). `isNot` is optional, as in
+ * the `MatcherContext` of Jest's `expect` package, so that `expect.extend(matchers)` type-checks.
+ */
 export interface MatcherContext {
-  isNot: boolean;
+  readonly isNot?: boolean;
 }
 
 /** What a matcher returns to Jest: whether it passed, and the message for the failure. */
@@ -180,15 +199,15 @@ function toLeakTensors(this: MatcherContext, received: unknown): MatcherResult |
   try {
     returned = (received as () => unknown)();
   } catch (e) {
-    return leakResult(this.isNot, before, firstId, undefined, e);
+    return leakResult(this.isNot === true, before, firstId, undefined, e);
   }
   if (returned instanceof Promise) {
     return returned.then(
-      (value) => leakResult(this.isNot, before, firstId, value, undefined),
-      (e) => leakResult(this.isNot, before, firstId, undefined, e ?? 'a rejected promise'),
+      (value) => leakResult(this.isNot === true, before, firstId, value, undefined),
+      (e) => leakResult(this.isNot === true, before, firstId, undefined, e ?? 'a rejected promise'),
     );
   }
-  return leakResult(this.isNot, before, firstId, returned, undefined);
+  return leakResult(this.isNot === true, before, firstId, returned, undefined);
 }
 
 /** The matchers, for `expect.extend(matchers)` where there is no global `expect` (e.g. `@jest/globals`). */

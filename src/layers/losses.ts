@@ -50,6 +50,21 @@ export interface ClassificationLayersLossOptions {
 /** A layers loss reports its errors under its own name, calling the model output `yPred` and the labels `yTrue`. */
 const LAYERS_ARGUMENTS = { logits: 'yPred', input: 'yPred', target: 'yTrue' };
 
+/**
+ * Runs the body of a layers loss, reporting the errors of the losses it calls as its own (see
+ * `LAYERS_ARGUMENTS`). tfjs-layers calls the loss on one batch at a time, so a position in `yTrue` or
+ * `yPred` is a position within that batch, not in the data given to `fit`: the message says so.
+ */
+function asLayersErrors<T>(functionName: string, body: () => T): T {
+  try {
+    return asCallerErrors(functionName, LAYERS_ARGUMENTS, body);
+  } catch (e) {
+    if (!(e instanceof LossInputError)) throw e;
+    const actual = e.actual.replace(/ at position (\[[\d, ]*\])/, ' at position $1 within the batch');
+    throw new LossInputError(e.functionName, e.argument, e.expected, actual);
+  }
+}
+
 function checkNumberOptions(options: object, known: readonly string[], functionName: string): void {
   checkOptionNames(options, known, functionName);
   const values = options as Record<string, unknown>;
@@ -120,6 +135,27 @@ function indexLabels(yTrue: tf.Tensor, yPred: tf.Tensor, axis: number, functionN
 }
 
 /**
+ * For labels shaped like class indices (`[batch]` or `[batch, 1]` for `[batch, C]` logits) given where
+ * one-hot labels belong, how to fix it; otherwise nothing. tfjs-layers' `fit` wants labels of the
+ * output's shape, so with `fit` the indices must become one-hot labels; `fitDataset` takes them as they are.
+ */
+function classIndexHint(yTrue: tf.Tensor, yPred: tf.Tensor, axis: number): string {
+  const sampleShape = withoutAxis(yPred.shape, axis);
+  const withoutClassAxis = sameShape(yTrue.shape, sampleShape);
+  const unitClassAxis = yTrue.rank === yPred.rank && yTrue.shape[axis] === 1 && sameShape(withoutAxis(yTrue.shape, axis), sampleShape);
+  if (!withoutClassAxis && !unitClassAxis) return '';
+  const classes = yPred.shape[axis];
+  const oneHot =
+    axis !== yPred.rank - 1
+      ? `tf.oneHot, with the classes moved to axis ${axis}`
+      : `tf.oneHot(${withoutClassAxis ? 'labels' : 'tf.squeeze(labels, [-1])'}.toInt(), ${classes})`;
+  return (
+    `, which looks like class indices: one-hot encode them (${oneHot}), as tfjs-layers' fit wants labels of the model output's shape, ` +
+    'or keep them and train with sparseCategoricalCrossEntropyLoss through fitDataset or a custom training loop'
+  );
+}
+
+/**
  * Binary cross-entropy with logits for a one-unit logit head (`dense({units: 1})` with no sigmoid):
  * `(1-y)·softplus(z) + pw·y·softplus(-z)` per sample, exactly PyTorch's `BCEWithLogitsLoss(reduction='none')`.
  * Labels are the `[batch, 1]` floats `fit` passes, in [0, 1]; any other value is an error (tfjs-layers'
@@ -135,7 +171,7 @@ export function binaryCrossEntropyWithLogitsLoss(options: BinaryLayersLossOption
   checkNumberOptions(options, ['posWeight', 'labelSmoothing', 'ignoreIndex'], fn);
   const { posWeight, labelSmoothing, ignoreIndex } = options;
   return (yTrue, yPred) =>
-    asCallerErrors(fn, LAYERS_ARGUMENTS, () => {
+    asLayersErrors(fn, () => {
       checkOneUnitHead(yPred, fn);
       return classificationLoss(yPred, yTrue, { posWeight, labelSmoothing, ignoreIndex, reduction: 'none' });
     });
@@ -163,7 +199,7 @@ export function sparseCategoricalCrossEntropyLoss(options: SparseLayersLossOptio
   checkNumberOptions(options, ['labelSmoothing', 'ignoreIndex', 'classAxis'], fn);
   const { labelSmoothing, ignoreIndex, classAxis = -1 } = options;
   return (yTrue, yPred) =>
-    asCallerErrors(fn, LAYERS_ARGUMENTS, () =>
+    asLayersErrors(fn, () =>
       tf.tidy(() => {
         const axis = multiclassAxis(yPred, classAxis, fn);
         return classificationLoss(yPred, indexLabels(yTrue, yPred, axis, fn), {
@@ -189,14 +225,14 @@ export function categoricalCrossEntropyLoss(options: CategoricalLayersLossOption
   checkNumberOptions(options, ['labelSmoothing', 'classAxis'], fn);
   const { labelSmoothing, classAxis = -1 } = options;
   return (yTrue, yPred) =>
-    asCallerErrors(fn, LAYERS_ARGUMENTS, () => {
+    asLayersErrors(fn, () => {
       const axis = multiclassAxis(yPred, classAxis, fn);
       if (!sameShape(yTrue.shape, yPred.shape) || yTrue.dtype !== 'float32') {
         throw new LossInputError(
           fn,
           'yTrue',
           `float32 one-hot or probability labels of the logits' shape ${formatShape(yPred.shape)} (for class indices use sparseCategoricalCrossEntropyLoss)`,
-          `a ${yTrue.dtype} tensor of shape ${formatShape(yTrue.shape)}`,
+          `${yTrue.dtype === 'int32' ? 'an' : 'a'} ${yTrue.dtype} tensor of shape ${formatShape(yTrue.shape)}${classIndexHint(yTrue, yPred, axis)}`,
         );
       }
       return classificationLoss(yPred, yTrue, { labelSmoothing, classAxis: axis, reduction: 'none' });
@@ -229,7 +265,7 @@ export function classificationLossFn(options: ClassificationLayersLossOptions = 
   }
   const { binaryAsTwoClass, posWeight, labelSmoothing, ignoreIndex } = options;
   return (yTrue, yPred) =>
-    asCallerErrors(fn, LAYERS_ARGUMENTS, () =>
+    asLayersErrors(fn, () =>
       tf.tidy(() => {
         const oneUnit = yPred.rank === 2 && yPred.shape[1] === 1;
         if (oneUnit)
