@@ -28,34 +28,38 @@ export function relativeError(worst: ElementComparison | null, rtol: number): nu
   return worst.tolerance > 0 ? (rtol * worst.error) / worst.tolerance : Infinity;
 }
 
-/** Collects the cases of one comparison check into its row. */
-export class CheckAccumulator {
-  private readonly result: CheckResult & { maxValueError: number };
+/** What one piece of a row found: a case, or a report over several cases. */
+export interface CaseOutcome {
+  /** How many cases it stands for. */
+  cases: number;
+  /** Its largest relative value error (see `CheckResult`); absent for checks that compare no values. */
+  valueError?: number;
+  gradientError: number;
+  /** What failed, or null. */
+  failure: string | null;
+}
 
-  constructor(
-    check: string,
-    private readonly tolerance: Required<Tolerance>,
-  ) {
-    this.result = { check, cases: 0, maxValueError: 0, maxGradientError: 0, tolerance: describeTolerance(tolerance), passed: true };
+/** Collects the outcomes of one check's cases into its row. */
+export class CheckAccumulator {
+  private readonly result: CheckResult;
+
+  constructor(check: string, tolerance: string, comparesValues: boolean) {
+    this.result = {
+      check,
+      cases: 0,
+      maxValueError: comparesValues ? 0 : null,
+      maxGradientError: 0,
+      tolerance,
+      passed: true,
+    };
   }
 
-  /** Compares one case: its values and each named gradient, actual against expected. */
-  add(
-    caseName: string,
-    value: [ArrayLike<number>, ArrayLike<number>],
-    gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]>,
-  ): void {
+  add(outcome: CaseOutcome): void {
     const r = this.result;
-    r.cases++;
-    const valueComparison = compareArrays(value[0], value[1], [value[1].length], this.tolerance);
-    r.maxValueError = Math.max(r.maxValueError, relativeError(valueComparison.worst, this.tolerance.rtol));
-    let failure = valueComparison.passed ? '' : `value ${this.describe(valueComparison)}`;
-    for (const [name, [actual, expected]] of Object.entries(gradients)) {
-      const comparison = compareArrays(actual, expected, [expected.length], this.tolerance);
-      r.maxGradientError = Math.max(r.maxGradientError, relativeError(comparison.worst, this.tolerance.rtol));
-      if (!comparison.passed && failure === '') failure = `gradient wrt ${name} ${this.describe(comparison)}`;
-    }
-    if (failure !== '') this.fail(`${caseName}: ${failure}`);
+    r.cases += outcome.cases;
+    if (r.maxValueError !== null && outcome.valueError !== undefined) r.maxValueError = Math.max(r.maxValueError, outcome.valueError);
+    r.maxGradientError = Math.max(r.maxGradientError, outcome.gradientError);
+    if (outcome.failure !== null) this.fail(outcome.failure);
   }
 
   /** A case that threw: the check fails with the error's message. */
@@ -73,11 +77,34 @@ export class CheckAccumulator {
     this.result.passed = false;
     this.result.failure = message;
   }
+}
 
-  private describe(comparison: ArrayComparison): string {
-    const where = comparison.worst === null ? '' : describeElement(comparison.worst, this.tolerance);
-    return `${where} (${comparison.mismatches} of ${comparison.size} elements outside tolerance)`;
+/** One case of a comparison: its values and each named gradient, actual against expected. */
+export function compareCase(
+  caseName: string,
+  value: [ArrayLike<number>, ArrayLike<number>],
+  gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]>,
+  tolerance: Required<Tolerance>,
+): CaseOutcome {
+  const valueComparison = compareArrays(value[0], value[1], [value[1].length], tolerance);
+  let failure = valueComparison.passed ? '' : `value ${describe(valueComparison, tolerance)}`;
+  let gradientError = 0;
+  for (const [name, [actual, expected]] of Object.entries(gradients)) {
+    const comparison = compareArrays(actual, expected, [expected.length], tolerance);
+    gradientError = Math.max(gradientError, relativeError(comparison.worst, tolerance.rtol));
+    if (!comparison.passed && failure === '') failure = `gradient wrt ${name} ${describe(comparison, tolerance)}`;
   }
+  return {
+    cases: 1,
+    valueError: relativeError(valueComparison.worst, tolerance.rtol),
+    gradientError,
+    failure: failure === '' ? null : `${caseName}: ${failure}`,
+  };
+}
+
+function describe(comparison: ArrayComparison, tolerance: Required<Tolerance>): string {
+  const where = comparison.worst === null ? '' : describeElement(comparison.worst, tolerance);
+  return `${where} (${comparison.mismatches} of ${comparison.size} elements outside tolerance)`;
 }
 
 const exponent = (x: number | null) => (x === null ? '-' : x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));

@@ -3,7 +3,7 @@ import { LossInputError } from '../core/errors';
 import { formatShape } from '../core/tensors';
 import { releaseAbandonedTape } from './abandonedTape';
 import { LossCase } from './cases';
-import { readInTidy } from './host';
+import { readInTidy, Reads, runAsync, runSync } from './reads';
 import { compareArrays, DEFAULT_TOLERANCE, describeElement, ElementComparison, formatNumber, Tolerance } from './compare';
 import { SeededRandom, seededRandom, streamSeed } from './random';
 
@@ -103,6 +103,36 @@ export function checkEquivalence(
   cases: readonly LossCase[] | CaseGenerator,
   options: EquivalenceOptions = {},
 ): EquivalenceReport {
+  return runSync(equivalenceSteps(a, b, cases, options));
+}
+
+/**
+ * `checkEquivalence`, reading tensors only with `await data()`: the form for backends that must not
+ * be read synchronously (webgpu), with the same report as `checkEquivalence` wherever both run.
+ *
+ * ```js
+ * const twoClass = (random) => randomCase(random, { kind: 'multiclass', classes: 2 });
+ * const viaLogits = { name: 'BCEWithLogits(z1 − z0, y)', loss: binaryCrossEntropyWithLogits,
+ *                     input: twoClassToBinaryLogits, target: (y) => y.toFloat() };
+ * (await checkEquivalenceAsync(crossEntropy, viaLogits, twoClass, { rtol: 1e-5 })).passed;  // true
+ * ```
+ */
+export function checkEquivalenceAsync(
+  a: LossFunction | LossSide,
+  b: LossFunction | LossSide,
+  cases: readonly LossCase[] | CaseGenerator,
+  options: EquivalenceOptions = {},
+): Promise<EquivalenceReport> {
+  return runAsync(equivalenceSteps(a, b, cases, options));
+}
+
+/** The steps of `checkEquivalence`, whichever way its tensors are read. */
+export function* equivalenceSteps(
+  a: LossFunction | LossSide,
+  b: LossFunction | LossSide,
+  cases: readonly LossCase[] | CaseGenerator,
+  options: EquivalenceOptions,
+): Reads<EquivalenceReport> {
   const sides = [toSide(a, 'a'), toSide(b, 'b')] as const;
   const names: [string, string] = [sides[0].name ?? 'a', sides[1].name ?? 'b'];
   const valueTolerance = checkTolerance(options, 'options');
@@ -141,7 +171,7 @@ export function checkEquivalence(
   for (let k = 0; k < count; k++) {
     const testCase = generated ? cases(seededRandom(streamSeed(seed, k)), k) : cases[k];
     try {
-      compareCase(sides, names, testCase, k, wrt, seed, valueTolerance, gradientTolerance, state);
+      yield* compareCase(sides, names, testCase, k, wrt, seed, valueTolerance, gradientTolerance, state);
     } finally {
       if (generated) tf.dispose([testCase.input, testCase.target]);
     }
@@ -210,19 +240,20 @@ interface SideOutcome {
 }
 
 /** Value, then gradients (with `cotangent`, or 1 for a scalar), of one side; a string says what went wrong. */
-function runSide(
+function* runSide(
   side: LossSide,
   testCase: LossCase,
   wrt: ReadonlyArray<'input' | 'target'>,
   cotangentFor: (shape: number[]) => Float32Array,
-): SideOutcome | string {
+): Reads<SideOutcome | string> {
   let read: { shape: number[]; value: Float32Array } | string;
   try {
-    read = readInTidy(() => {
+    const loss = yield* readInTidy(() => {
       const value: unknown = sideLoss(side, testCase.input, testCase.target);
-      if (!(value instanceof tf.Tensor)) return `returns ${value === null ? 'null' : typeof value}, not a tf.Tensor`;
-      return { shape: value.shape.slice(), value: Float32Array.from(value.dataSync() as Float32Array) };
+      if (!(value instanceof tf.Tensor)) return { problem: `returns ${value === null ? 'null' : typeof value}, not a tf.Tensor`, read: [] };
+      return { problem: null, shape: value.shape.slice(), read: [value] };
     });
+    read = loss.problem ?? { shape: loss.shape, value: Float32Array.from(loss.values[0]) };
   } catch (e) {
     return `throws: ${(e as Error).message}`;
   }
@@ -230,7 +261,7 @@ function runSide(
   const { shape } = read;
   if (wrt.length === 0) return { ...read, gradients: [] };
   try {
-    const gradients = readInTidy(() => {
+    const { values } = yield* readInTidy(() => {
       const shared = { input: testCase.input, target: testCase.target };
       const differentiated = (...xs: tf.Tensor[]) => {
         const args = { ...shared };
@@ -238,13 +269,14 @@ function runSide(
         return sideLoss(side, args.input, args.target);
       };
       const dy = tf.tensor(cotangentFor(shape), shape, 'float32');
-      const grads = tf.grads(differentiated)(
-        wrt.map((name) => shared[name]),
-        dy,
-      );
-      return grads.map((g) => Float32Array.from(g.dataSync() as Float32Array));
+      return {
+        read: tf.grads(differentiated)(
+          wrt.map((name) => shared[name]),
+          dy,
+        ),
+      };
     });
-    return { ...read, gradients };
+    return { ...read, gradients: values.map((g) => Float32Array.from(g)) };
   } catch (e) {
     releaseAbandonedTape();
     return `cannot be differentiated: ${(e as Error).message.split('\n')[0]}`;
@@ -255,7 +287,7 @@ function excess(d: ElementComparison): number {
   return d.error === 0 ? 0 : d.tolerance > 0 ? d.error / d.tolerance : Infinity;
 }
 
-function compareCase(
+function* compareCase(
   sides: readonly [LossSide, LossSide],
   names: [string, string],
   testCase: LossCase,
@@ -265,7 +297,7 @@ function compareCase(
   valueTolerance: Required<Tolerance>,
   gradientTolerance: Required<Tolerance>,
   state: ReportState,
-): void {
+): Reads<void> {
   if (
     testCase === null ||
     typeof testCase !== 'object' ||
@@ -291,7 +323,7 @@ function compareCase(
     const random = seededRandom(streamSeed(seed, k, 0x647920)); // 'dy '
     return Float32Array.from({ length: size }, () => random.normal());
   };
-  const outcomes = sides.map((side) => runSide(side, testCase, wrt, cotangentFor));
+  const outcomes = [yield* runSide(sides[0], testCase, wrt, cotangentFor), yield* runSide(sides[1], testCase, wrt, cotangentFor)];
   for (const s of [0, 1]) {
     const outcome = outcomes[s];
     if (typeof outcome === 'string') {
