@@ -14,6 +14,11 @@ export interface CheckResult {
   /** What the errors were held to, e.g. `rtol 1e-5, atol 1e-6`. */
   tolerance: string;
   passed: boolean;
+  /**
+   * Whether both sides of every case were identically 0, so that the check compared nothing: it then
+   * fails. (A single such case among others is a case with nothing to compare, not a failure.)
+   */
+  vacuous: boolean;
   /** The first failing case, enough to replay it. */
   failure?: string;
 }
@@ -35,13 +40,16 @@ export interface CaseOutcome {
   /** Its largest relative value error (see `CheckResult`); absent for checks that compare no values. */
   valueError?: number;
   gradientError: number;
-  /** What failed, or null. */
+  /** Whether both of its sides were identically 0, so that it compared nothing. */
+  vacuous: boolean;
+  /** What failed, besides vacuity, or null. */
   failure: string | null;
 }
 
 /** Collects the outcomes of one check's cases into its row. */
 export class CheckAccumulator {
   private readonly result: CheckResult;
+  private vacuousCases = 0;
 
   constructor(check: string, tolerance: string, comparesValues: boolean) {
     this.result = {
@@ -51,12 +59,14 @@ export class CheckAccumulator {
       maxGradientError: 0,
       tolerance,
       passed: true,
+      vacuous: false,
     };
   }
 
   add(outcome: CaseOutcome): void {
     const r = this.result;
     r.cases += outcome.cases;
+    if (outcome.vacuous) this.vacuousCases += outcome.cases;
     if (r.maxValueError !== null && outcome.valueError !== undefined) r.maxValueError = Math.max(r.maxValueError, outcome.valueError);
     r.maxGradientError = Math.max(r.maxGradientError, outcome.gradientError);
     if (outcome.failure !== null) this.fail(outcome.failure);
@@ -68,7 +78,13 @@ export class CheckAccumulator {
     this.fail(`${caseName}: threw ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  /** The row; vacuous, and failed, when every case was. */
   done(): CheckResult {
+    const { cases } = this.result;
+    if (cases > 0 && this.vacuousCases === cases) {
+      this.result.vacuous = true;
+      this.fail(`vacuous: both sides are identically 0 in ${cases === 1 ? 'its only case' : `all ${cases} cases`}; nothing was compared`);
+    }
     return { ...this.result };
   }
 
@@ -89,15 +105,19 @@ export function compareCase(
   const valueComparison = compareArrays(value[0], value[1], [value[1].length], tolerance);
   let failure = valueComparison.passed ? '' : `value ${describe(valueComparison, tolerance)}`;
   let gradientError = 0;
+  const isZero = (xs: ArrayLike<number>) => Array.prototype.every.call(xs, (x: number) => x === 0);
+  let vacuous = isZero(value[0]) && isZero(value[1]);
   for (const [name, [actual, expected]] of Object.entries(gradients)) {
     const comparison = compareArrays(actual, expected, [expected.length], tolerance);
     gradientError = Math.max(gradientError, relativeError(comparison.worst, tolerance.rtol));
     if (!comparison.passed && failure === '') failure = `gradient wrt ${name} ${describe(comparison, tolerance)}`;
+    vacuous &&= isZero(actual) && isZero(expected);
   }
   return {
     cases: 1,
     valueError: relativeError(valueComparison.worst, tolerance.rtol),
     gradientError,
+    vacuous,
     failure: failure === '' ? null : `${caseName}: ${failure}`,
   };
 }
@@ -119,7 +139,7 @@ export function formatCheckTable(rows: ReadonlyArray<CheckResult & { backend: st
     exponent(r.maxValueError),
     exponent(r.maxGradientError),
     r.tolerance,
-    r.passed ? 'pass' : 'FAIL',
+    r.passed ? 'pass' : r.vacuous ? 'FAIL (vacuous)' : 'FAIL',
   ]);
   const widths = header.map((h, k) => Math.max(h.length, ...cells.map((row) => row[k].length)));
   const line = (row: string[]) => `| ${row.map((c, k) => c.padEnd(widths[k])).join(' | ')} |`;

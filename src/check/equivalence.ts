@@ -65,7 +65,13 @@ export interface EquivalenceReport {
   /** The value element furthest from (or closest to) its tolerance, by error / tolerance. */
   worstValue: Discrepancy | null;
   worstGradient: Discrepancy | null;
-  /** One message per failing case and quantity (at most 10, then a count). */
+  /**
+   * Whether the check was vacuous: every value and every gradient of both sides is exactly 0 on every
+   * case, so nothing was compared (a loss that returns zeros, or a backend whose reads return zeros).
+   * A vacuous check fails.
+   */
+  vacuous: boolean;
+  /** One message per failing case and quantity (at most 10, then a count), then the one that says the check was vacuous. */
   failures: string[];
   summary: string;
 }
@@ -96,6 +102,9 @@ const MAX_MESSAGES = 10;
  * checkEquivalence(ce, viaProbs, twoClass, { rtol: 1e-5 }).passed;   // true
  * checkEquivalence(ce, viaLogits, twoClass, { rtol: 1e-5 }).passed;  // true
  * ```
+ *
+ * Two sides that are both identically 0, values and gradients on every case, are *vacuous*: the
+ * report says so and fails, since nothing was compared.
  */
 export function checkEquivalence(
   a: LossFunction | LossSide,
@@ -167,6 +176,8 @@ export function* equivalenceSteps(
     worstGradient: null,
     messages: [],
     failedCases: new Set(),
+    comparedCases: 0,
+    nonzero: false,
   };
   for (let k = 0; k < count; k++) {
     const testCase = generated ? cases(seededRandom(streamSeed(seed, k)), k) : cases[k];
@@ -176,14 +187,22 @@ export function* equivalenceSteps(
       if (generated) tf.dispose([testCase.input, testCase.target]);
     }
   }
-  const passed = state.messages.length === 0;
+  const pair = `'${names[0]}' and '${names[1]}'`;
+  const vacuous = state.comparedCases > 0 && !state.nonzero;
   const failures = state.messages.slice(0, MAX_MESSAGES);
   if (state.messages.length > MAX_MESSAGES) failures.push(`... and ${state.messages.length - MAX_MESSAGES} more`);
-  const pair = `'${names[0]}' and '${names[1]}'`;
+  if (vacuous) {
+    const quantities = wrt.length === 0 ? 'values' : 'values and gradients';
+    const where = state.comparedCases === count ? 'every case' : `the ${state.comparedCases} cases compared`;
+    failures.push(`${pair} are vacuous: both sides are identically 0 (${quantities}) on ${where}; nothing was compared`);
+  }
+  const passed = failures.length === 0;
   const errors = `max value error ${formatNumber(state.maxValueError)}, max gradient error ${formatNumber(state.maxGradientError)}`;
   const summary = passed
     ? `${pair} agree on ${count} case${count > 1 ? 's' : ''} (${errors})`
-    : `${pair} differ on ${state.failedCases.size} of ${count} cases (${errors}): ${state.messages[0]}`;
+    : state.messages.length === 0
+      ? failures[0]
+      : `${pair} differ on ${state.failedCases.size} of ${count} cases (${errors}): ${state.messages[0]}`;
   return {
     passed,
     names,
@@ -192,6 +211,7 @@ export function* equivalenceSteps(
     maxGradientError: state.maxGradientError,
     worstValue: state.worstValue,
     worstGradient: state.worstGradient,
+    vacuous,
     failures,
     summary,
   };
@@ -204,6 +224,10 @@ interface ReportState {
   worstGradient: Discrepancy | null;
   messages: string[];
   failedCases: Set<number>;
+  /** Cases where both sides gave a value (and gradients) of the same shape. */
+  comparedCases: number;
+  /** Whether any compared element, of either side, is other than 0. */
+  nonzero: boolean;
 }
 
 function toSide(loss: LossFunction | LossSide, argument: string): LossSide {
@@ -337,7 +361,9 @@ function* compareCase(
     fail(`give values of different shapes on ${where}: ${formatShape(first.shape)} and ${formatShape(second.shape)}`);
     return;
   }
+  state.comparedCases++;
   const record = (quantity: Quantity, actual: Float32Array, expected: Float32Array, shape: number[], tolerance: Required<Tolerance>) => {
+    state.nonzero ||= actual.some((x) => x !== 0) || expected.some((x) => x !== 0);
     const comparison = compareArrays(actual, expected, shape, tolerance);
     const isValue = quantity === 'value';
     if (isValue) state.maxValueError = Math.max(state.maxValueError, comparison.maxError);

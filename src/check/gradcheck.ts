@@ -114,7 +114,17 @@ export interface GradcheckResult {
   sideChecks: SideCheck[];
   /** The direction closest to (or furthest past) its tolerance, by error / tolerance. */
   worst: DirectionCheck | null;
-  /** One message per failed side check and per input with failing directions, in the style of torch.autograd.gradcheck. */
+  /**
+   * Whether the check was vacuous: the numerical and the analytical derivative are both exactly 0 along
+   * every direction of every checked input, so f is constant under every perturbation and its gradient
+   * is 0, and nothing was compared (a function that returns zeros, or a backend whose reads return
+   * zeros). A vacuous check fails.
+   */
+  vacuous: boolean;
+  /**
+   * One message per failed side check and per input with failing directions, in the style of
+   * torch.autograd.gradcheck, then the one that says the check was vacuous.
+   */
   failures: string[];
   /** One line: passed, or how many checks failed and the first failure. */
   summary: string;
@@ -167,7 +177,10 @@ const FN = 'gradcheck';
  * not leave f's domain (probabilities in (0, 1)). Side checks: f returns one finite float32 tensor;
  * `tf.grads` differentiates it (and so each gradient has its input's shape and dtype); each gradient
  * is finite; a zero cotangent gives exactly zero; the cotangent −2v gives −2 times the gradient for v
- * (to 4 ulp: catches a gradient that ignores `dy`); two runs give identical gradients.
+ * (to 4 ulp: catches a gradient that ignores `dy`); two runs give identical gradients. A check is
+ * *vacuous*, and fails, when the numerical and the analytical derivative are both exactly 0 along
+ * every direction: f is constant and its gradient 0, so nothing was compared (`f` returns zeros, or the
+ * backend's reads do, as webgpu's `dataSync()` does in headless Chromium: use `gradcheckAsync` there).
  *
  * The defaults (`GRADCHECK_DEFAULTS`: step 1e-2, rtol 1e-3, atol 1e-5, 4 directions, axes up to 64
  * elements) were measured on 3000 seeded random correct cases and 300 correct closed-form gradients,
@@ -679,13 +692,19 @@ function summarize(settings: Settings, names: string[], directions: DirectionChe
     const checks = directions.filter((c) => c.input === i);
     if (checks.some((c) => !c.passed)) failures.push(describeInputFailure(checks, settings, names));
   }
+  const vacuous = directions.length > 0 && directions.every((c) => c.numerical === 0 && c.analytical === 0);
+  if (vacuous)
+    failures.push(
+      `gradcheck failed (vacuous): both sides are identically 0: the numerical and the analytical derivatives are 0 along all ` +
+        `${directions.length} directions checked, so f is constant under every perturbation and its gradient is 0; nothing was compared`,
+    );
   const worst = directions.reduce<DirectionCheck | null>((w, c) => (w === null || ratio(c) > ratio(w) ? c : w), null);
   const passed = failures.length === 0;
   const checked = settings.wrt.map((i) => `${names[i]} (${directions.filter((c) => c.input === i).length} directions)`).join(', ');
   const summary = passed
     ? `gradcheck passed: ${checked}, seed ${settings.seed}; worst error/tolerance ${worst === null ? 0 : formatNumber(ratio(worst))}`
     : `gradcheck failed ${failures.length} check${failures.length > 1 ? 's' : ''} (seed ${settings.seed}): ${failures[0].split('\n')[0]}`;
-  return { passed, seed: settings.seed, settings, directions, sideChecks, worst, failures, summary };
+  return { passed, seed: settings.seed, settings, directions, sideChecks, worst, vacuous, failures, summary };
 }
 
 function ratio(c: DirectionCheck): number {

@@ -50,14 +50,19 @@ const tensorOf = (shape: number[], draw: () => number): ReferenceTensor => ({
 
 const moveClassAxisLast = (shape: number[]): number[] => [shape[0], ...shape.slice(2), shape[1]];
 
-/** Class-axis layouts: unbatched [C], [N, C], [N, C, d], [N, C, d1, d2], and the last three channels-last. */
+/**
+ * Class-axis layouts: unbatched [C], [N, C], [N, C, d], [N, C, d1, d2], and the last three channels-last.
+ * A single class makes cross-entropy identically 0: the unbatched layout keeps that edge, the batched
+ * ones have two classes at least, so that a row never compares only zeros.
+ */
 function classShapes(random: SeededRandom): Array<{ shape: number[]; classAxis: number }> {
   const classes = 1 + random.integer(5);
   const batch = 1 + random.integer(4);
+  const batchedClasses = Math.max(2, classes);
   const channelsFirst = [
-    [batch, classes],
-    [batch, classes, 1 + random.integer(3)],
-    [batch, classes, 2, 1 + random.integer(3)],
+    [batch, batchedClasses],
+    [batch, batchedClasses, 1 + random.integer(3)],
+    [batch, batchedClasses, 2, 1 + random.integer(3)],
   ];
   return [
     { shape: [classes], classAxis: 1 },

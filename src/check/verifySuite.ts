@@ -56,13 +56,22 @@ function* identityCheck(
         cases: report.cases,
         valueError: relativeError(report.worstValue, tolerance.rtol),
         gradientError: relativeError(report.worstGradient, tolerance.rtol),
-        failure: report.passed ? null : `${reduction}: ${report.summary}`,
+        vacuous: report.vacuous,
+        failure: failsBeyondVacuity(report) ? `${reduction}: ${report.summary}` : null,
       });
     } finally {
       tf.dispose(cases.flatMap((c) => [c.input, c.target]));
     }
   }
   return row.done();
+}
+
+/**
+ * Whether a report fails for more than being vacuous. Vacuity is judged over the whole row: a case
+ * whose two sides are genuinely 0 compares nothing but is no failure, unless every case of the row is.
+ */
+function failsBeyondVacuity(report: { passed: boolean; vacuous: boolean; failures: string[] }): boolean {
+  return report.failures.length > (report.vacuous ? 1 : 0);
 }
 
 /**
@@ -252,7 +261,8 @@ export function* gradcheckChecks(seed: number): Reads<CheckResult[]> {
         row.add({
           cases: 1,
           gradientError: worst === null ? 0 : worst.tolerance > 0 ? worst.error / worst.tolerance : Infinity,
-          failure: result.passed ? null : `case ${n} (${options}): ${result.summary}`,
+          vacuous: result.vacuous,
+          failure: failsBeyondVacuity(result) ? `case ${n} (${options}): ${result.summary}` : null,
         });
       } finally {
         tf.dispose(inputs);
@@ -270,7 +280,8 @@ function* verifySuiteSteps(seed: number): Reads<CheckResult[]> {
 
 /**
  * Every check of the suite on the current backend, seeded: the same cases on every backend and run.
- * Browser-safe: the `verify` command runs it in Node, and a page can run it on webgl.
+ * Browser-safe: the `verify` command runs it in Node, and a page can run it on webgl. A check whose
+ * two sides are identically 0 in every case compared nothing: its row is vacuous and fails.
  */
 export function runVerifySuite(options: { seed?: number } = {}): CheckResult[] {
   return runSync(verifySuiteSteps(options.seed ?? 1));
