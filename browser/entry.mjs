@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
-import { runVerifySuite } from 'tfjs-loss-adapter';
+import { runVerifySuiteAsync } from 'tfjs-loss-adapter';
 import { checkFiniteness } from './f16.mjs';
 import { runFixtures } from './fixtures.mjs';
 import { installProbes } from './probes.mjs';
@@ -75,7 +75,7 @@ async function runSuiteOn(backend, { f16 = false } = {}) {
     const fixtures = await runFixtures(installProbes(), fixtureTolerance(backend));
     const tensorsBefore = tf.memory().numTensors;
     // With half-float textures only the fixtures (reported) and the finiteness check run.
-    const rows = f16 ? [] : runVerifySuite();
+    const rows = f16 ? [] : await runVerifySuiteAsync();
     const leaked = tf.memory().numTensors - tensorsBefore;
     const finiteness = f16 ? await checkFiniteness() : null;
     const threads = backend === 'wasm' && tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');

@@ -23,10 +23,19 @@ export type { KernelPath } from './kernels/dispatch';
 // The binary-as-two-class adapter and one loss for binary and multiclass heads.
 export * from './adapter';
 
-// The checking toolkit: gradcheck, equivalence, the float64 reference, the verify suite.
-export { assertGradcheck, FLOAT32_EPSILON, gradcheck, GRADCHECK_DEFAULTS, GradcheckError } from './check/gradcheck';
+// The checking toolkit: gradcheck, equivalence, the float64 reference, the verify suite; each check also
+// in an ...Async form that reads tensors only with `await data()` (webgpu must not be read synchronously).
+export {
+  assertGradcheck,
+  assertGradcheckAsync,
+  FLOAT32_EPSILON,
+  gradcheck,
+  gradcheckAsync,
+  GRADCHECK_DEFAULTS,
+  GradcheckError,
+} from './check/gradcheck';
 export type { DirectionCheck, GradcheckOptions, GradcheckResult, SideCheck, SideCheckName, TensorFunction } from './check/gradcheck';
-export { checkEquivalence } from './check/equivalence';
+export { checkEquivalence, checkEquivalenceAsync } from './check/equivalence';
 export type {
   CaseGenerator,
   Discrepancy,
@@ -42,7 +51,7 @@ export { randomCase } from './check/cases';
 export type { CaseKind, CaseSpec, LossCase } from './check/cases';
 export { seededRandom, streamSeed } from './check/random';
 export type { SeededRandom } from './check/random';
-export { checkUserLoss } from './check/userLoss';
+export { checkUserLoss, checkUserLossAsync } from './check/userLoss';
 export type { UserLossCheck, UserLossCheckName, UserLossOptions, UserLossReport } from './check/userLoss';
 export {
   referenceBinaryCrossEntropy,
@@ -58,6 +67,6 @@ export type {
   ReferenceResult,
   ReferenceTensor,
 } from './check/reference';
-export { runVerifySuite } from './check/verifySuite';
+export { runVerifySuite, runVerifySuiteAsync } from './check/verifySuite';
 export { formatCheckTable } from './check/checkResult';
 export type { CheckResult } from './check/checkResult';

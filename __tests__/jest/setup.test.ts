@@ -18,11 +18,13 @@ function loadSetupWith(standIn: unknown): unknown {
 }
 
 describe('tfjs-loss-adapter/jest/setup', () => {
-  it('registers the four matchers with the global expect', () => {
+  it('registers the matchers, synchronous and asynchronous, with the global expect', () => {
     const registered: string[][] = [];
     const thrown = loadSetupWith({ extend: (matchers: object) => registered.push(Object.keys(matchers)) });
     expect(thrown).toBeUndefined();
-    expect(registered).toEqual([['toBeCloseToTensor', 'toPassGradcheck', 'toBeEquivalentLoss', 'toLeakTensors']]);
+    expect(registered).toEqual([
+      ['toBeCloseToTensor', 'toPassGradcheck', 'toBeEquivalentLoss', 'toLeakTensors', 'toPassGradcheckAsync', 'toBeEquivalentLossAsync'],
+    ]);
   });
 
   it('throws, naming the fix, where there is no global expect (injectGlobals: false)', () => {

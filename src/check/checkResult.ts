@@ -14,6 +14,11 @@ export interface CheckResult {
   /** What the errors were held to, e.g. `rtol 1e-5, atol 1e-6`. */
   tolerance: string;
   passed: boolean;
+  /**
+   * Whether both sides of every case were identically 0, so that the check compared nothing: it then
+   * fails. (A single such case among others is a case with nothing to compare, not a failure.)
+   */
+  vacuous: boolean;
   /** The first failing case, enough to replay it. */
   failure?: string;
 }
@@ -28,34 +33,43 @@ export function relativeError(worst: ElementComparison | null, rtol: number): nu
   return worst.tolerance > 0 ? (rtol * worst.error) / worst.tolerance : Infinity;
 }
 
-/** Collects the cases of one comparison check into its row. */
-export class CheckAccumulator {
-  private readonly result: CheckResult & { maxValueError: number };
+/** What one piece of a row found: a case, or a report over several cases. */
+export interface CaseOutcome {
+  /** How many cases it stands for. */
+  cases: number;
+  /** Its largest relative value error (see `CheckResult`); absent for checks that compare no values. */
+  valueError?: number;
+  gradientError: number;
+  /** Whether both of its sides were identically 0, so that it compared nothing. */
+  vacuous: boolean;
+  /** What failed, besides vacuity, or null. */
+  failure: string | null;
+}
 
-  constructor(
-    check: string,
-    private readonly tolerance: Required<Tolerance>,
-  ) {
-    this.result = { check, cases: 0, maxValueError: 0, maxGradientError: 0, tolerance: describeTolerance(tolerance), passed: true };
+/** Collects the outcomes of one check's cases into its row. */
+export class CheckAccumulator {
+  private readonly result: CheckResult;
+  private vacuousCases = 0;
+
+  constructor(check: string, tolerance: string, comparesValues: boolean) {
+    this.result = {
+      check,
+      cases: 0,
+      maxValueError: comparesValues ? 0 : null,
+      maxGradientError: 0,
+      tolerance,
+      passed: true,
+      vacuous: false,
+    };
   }
 
-  /** Compares one case: its values and each named gradient, actual against expected. */
-  add(
-    caseName: string,
-    value: [ArrayLike<number>, ArrayLike<number>],
-    gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]>,
-  ): void {
+  add(outcome: CaseOutcome): void {
     const r = this.result;
-    r.cases++;
-    const valueComparison = compareArrays(value[0], value[1], [value[1].length], this.tolerance);
-    r.maxValueError = Math.max(r.maxValueError, relativeError(valueComparison.worst, this.tolerance.rtol));
-    let failure = valueComparison.passed ? '' : `value ${this.describe(valueComparison)}`;
-    for (const [name, [actual, expected]] of Object.entries(gradients)) {
-      const comparison = compareArrays(actual, expected, [expected.length], this.tolerance);
-      r.maxGradientError = Math.max(r.maxGradientError, relativeError(comparison.worst, this.tolerance.rtol));
-      if (!comparison.passed && failure === '') failure = `gradient wrt ${name} ${this.describe(comparison)}`;
-    }
-    if (failure !== '') this.fail(`${caseName}: ${failure}`);
+    r.cases += outcome.cases;
+    if (outcome.vacuous) this.vacuousCases += outcome.cases;
+    if (r.maxValueError !== null && outcome.valueError !== undefined) r.maxValueError = Math.max(r.maxValueError, outcome.valueError);
+    r.maxGradientError = Math.max(r.maxGradientError, outcome.gradientError);
+    if (outcome.failure !== null) this.fail(outcome.failure);
   }
 
   /** A case that threw: the check fails with the error's message. */
@@ -64,7 +78,13 @@ export class CheckAccumulator {
     this.fail(`${caseName}: threw ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  /** The row; vacuous, and failed, when every case was. */
   done(): CheckResult {
+    const { cases } = this.result;
+    if (cases > 0 && this.vacuousCases === cases) {
+      this.result.vacuous = true;
+      this.fail(`vacuous: both sides are identically 0 in ${cases === 1 ? 'its only case' : `all ${cases} cases`}; nothing was compared`);
+    }
     return { ...this.result };
   }
 
@@ -73,11 +93,38 @@ export class CheckAccumulator {
     this.result.passed = false;
     this.result.failure = message;
   }
+}
 
-  private describe(comparison: ArrayComparison): string {
-    const where = comparison.worst === null ? '' : describeElement(comparison.worst, this.tolerance);
-    return `${where} (${comparison.mismatches} of ${comparison.size} elements outside tolerance)`;
+/** One case of a comparison: its values and each named gradient, actual against expected. */
+export function compareCase(
+  caseName: string,
+  value: [ArrayLike<number>, ArrayLike<number>],
+  gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]>,
+  tolerance: Required<Tolerance>,
+): CaseOutcome {
+  const valueComparison = compareArrays(value[0], value[1], [value[1].length], tolerance);
+  let failure = valueComparison.passed ? '' : `value ${describe(valueComparison, tolerance)}`;
+  let gradientError = 0;
+  const isZero = (xs: ArrayLike<number>) => Array.prototype.every.call(xs, (x: number) => x === 0);
+  let vacuous = isZero(value[0]) && isZero(value[1]);
+  for (const [name, [actual, expected]] of Object.entries(gradients)) {
+    const comparison = compareArrays(actual, expected, [expected.length], tolerance);
+    gradientError = Math.max(gradientError, relativeError(comparison.worst, tolerance.rtol));
+    if (!comparison.passed && failure === '') failure = `gradient wrt ${name} ${describe(comparison, tolerance)}`;
+    vacuous &&= isZero(actual) && isZero(expected);
   }
+  return {
+    cases: 1,
+    valueError: relativeError(valueComparison.worst, tolerance.rtol),
+    gradientError,
+    vacuous,
+    failure: failure === '' ? null : `${caseName}: ${failure}`,
+  };
+}
+
+function describe(comparison: ArrayComparison, tolerance: Required<Tolerance>): string {
+  const where = comparison.worst === null ? '' : describeElement(comparison.worst, tolerance);
+  return `${where} (${comparison.mismatches} of ${comparison.size} elements outside tolerance)`;
 }
 
 const exponent = (x: number | null) => (x === null ? '-' : x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));
@@ -92,7 +139,7 @@ export function formatCheckTable(rows: ReadonlyArray<CheckResult & { backend: st
     exponent(r.maxValueError),
     exponent(r.maxGradientError),
     r.tolerance,
-    r.passed ? 'pass' : 'FAIL',
+    r.passed ? 'pass' : r.vacuous ? 'FAIL (vacuous)' : 'FAIL',
   ]);
   const widths = header.map((h, k) => Math.max(h.length, ...cells.map((row) => row[k].length)));
   const line = (row: string[]) => `| ${row.map((c, k) => c.padEnd(widths[k])).join(' | ')} |`;

@@ -3,7 +3,7 @@ import { LossInputError } from '../core/errors';
 import { formatShape } from '../core/tensors';
 import { releaseAbandonedTape } from './abandonedTape';
 import { LossCase } from './cases';
-import { readInTidy } from './host';
+import { readInTidy, Reads, runAsync, runSync } from './reads';
 import { compareArrays, DEFAULT_TOLERANCE, describeElement, ElementComparison, formatNumber, Tolerance } from './compare';
 import { SeededRandom, seededRandom, streamSeed } from './random';
 
@@ -65,7 +65,13 @@ export interface EquivalenceReport {
   /** The value element furthest from (or closest to) its tolerance, by error / tolerance. */
   worstValue: Discrepancy | null;
   worstGradient: Discrepancy | null;
-  /** One message per failing case and quantity (at most 10, then a count). */
+  /**
+   * Whether the check was vacuous: every value and every gradient of both sides is exactly 0 on every
+   * case, so nothing was compared (a loss that returns zeros, or a backend whose reads return zeros).
+   * A vacuous check fails.
+   */
+  vacuous: boolean;
+  /** One message per failing case and quantity (at most 10, then a count), then the one that says the check was vacuous. */
   failures: string[];
   summary: string;
 }
@@ -96,6 +102,9 @@ const MAX_MESSAGES = 10;
  * checkEquivalence(ce, viaProbs, twoClass, { rtol: 1e-5 }).passed;   // true
  * checkEquivalence(ce, viaLogits, twoClass, { rtol: 1e-5 }).passed;  // true
  * ```
+ *
+ * Two sides that are both identically 0, values and gradients on every case, are *vacuous*: the
+ * report says so and fails, since nothing was compared.
  */
 export function checkEquivalence(
   a: LossFunction | LossSide,
@@ -103,6 +112,36 @@ export function checkEquivalence(
   cases: readonly LossCase[] | CaseGenerator,
   options: EquivalenceOptions = {},
 ): EquivalenceReport {
+  return runSync(equivalenceSteps(a, b, cases, options));
+}
+
+/**
+ * `checkEquivalence`, reading tensors only with `await data()`: the form for backends that must not
+ * be read synchronously (webgpu), with the same report as `checkEquivalence` wherever both run.
+ *
+ * ```js
+ * const twoClass = (random) => randomCase(random, { kind: 'multiclass', classes: 2 });
+ * const viaLogits = { name: 'BCEWithLogits(z1 − z0, y)', loss: binaryCrossEntropyWithLogits,
+ *                     input: twoClassToBinaryLogits, target: (y) => y.toFloat() };
+ * (await checkEquivalenceAsync(crossEntropy, viaLogits, twoClass, { rtol: 1e-5 })).passed;  // true
+ * ```
+ */
+export function checkEquivalenceAsync(
+  a: LossFunction | LossSide,
+  b: LossFunction | LossSide,
+  cases: readonly LossCase[] | CaseGenerator,
+  options: EquivalenceOptions = {},
+): Promise<EquivalenceReport> {
+  return runAsync(equivalenceSteps(a, b, cases, options));
+}
+
+/** The steps of `checkEquivalence`, whichever way its tensors are read. */
+export function* equivalenceSteps(
+  a: LossFunction | LossSide,
+  b: LossFunction | LossSide,
+  cases: readonly LossCase[] | CaseGenerator,
+  options: EquivalenceOptions,
+): Reads<EquivalenceReport> {
   const sides = [toSide(a, 'a'), toSide(b, 'b')] as const;
   const names: [string, string] = [sides[0].name ?? 'a', sides[1].name ?? 'b'];
   const valueTolerance = checkTolerance(options, 'options');
@@ -137,23 +176,33 @@ export function checkEquivalence(
     worstGradient: null,
     messages: [],
     failedCases: new Set(),
+    comparedCases: 0,
+    nonzero: false,
   };
   for (let k = 0; k < count; k++) {
     const testCase = generated ? cases(seededRandom(streamSeed(seed, k)), k) : cases[k];
     try {
-      compareCase(sides, names, testCase, k, wrt, seed, valueTolerance, gradientTolerance, state);
+      yield* compareCase(sides, names, testCase, k, wrt, seed, valueTolerance, gradientTolerance, state);
     } finally {
       if (generated) tf.dispose([testCase.input, testCase.target]);
     }
   }
-  const passed = state.messages.length === 0;
+  const pair = `'${names[0]}' and '${names[1]}'`;
+  const vacuous = state.comparedCases > 0 && !state.nonzero;
   const failures = state.messages.slice(0, MAX_MESSAGES);
   if (state.messages.length > MAX_MESSAGES) failures.push(`... and ${state.messages.length - MAX_MESSAGES} more`);
-  const pair = `'${names[0]}' and '${names[1]}'`;
+  if (vacuous) {
+    const quantities = wrt.length === 0 ? 'values' : 'values and gradients';
+    const where = state.comparedCases === count ? 'every case' : `the ${state.comparedCases} cases compared`;
+    failures.push(`${pair} are vacuous: both sides are identically 0 (${quantities}) on ${where}; nothing was compared`);
+  }
+  const passed = failures.length === 0;
   const errors = `max value error ${formatNumber(state.maxValueError)}, max gradient error ${formatNumber(state.maxGradientError)}`;
   const summary = passed
     ? `${pair} agree on ${count} case${count > 1 ? 's' : ''} (${errors})`
-    : `${pair} differ on ${state.failedCases.size} of ${count} cases (${errors}): ${state.messages[0]}`;
+    : state.messages.length === 0
+      ? failures[0]
+      : `${pair} differ on ${state.failedCases.size} of ${count} cases (${errors}): ${state.messages[0]}`;
   return {
     passed,
     names,
@@ -162,6 +211,7 @@ export function checkEquivalence(
     maxGradientError: state.maxGradientError,
     worstValue: state.worstValue,
     worstGradient: state.worstGradient,
+    vacuous,
     failures,
     summary,
   };
@@ -174,6 +224,10 @@ interface ReportState {
   worstGradient: Discrepancy | null;
   messages: string[];
   failedCases: Set<number>;
+  /** Cases where both sides gave a value (and gradients) of the same shape. */
+  comparedCases: number;
+  /** Whether any compared element, of either side, is other than 0. */
+  nonzero: boolean;
 }
 
 function toSide(loss: LossFunction | LossSide, argument: string): LossSide {
@@ -210,19 +264,20 @@ interface SideOutcome {
 }
 
 /** Value, then gradients (with `cotangent`, or 1 for a scalar), of one side; a string says what went wrong. */
-function runSide(
+function* runSide(
   side: LossSide,
   testCase: LossCase,
   wrt: ReadonlyArray<'input' | 'target'>,
   cotangentFor: (shape: number[]) => Float32Array,
-): SideOutcome | string {
+): Reads<SideOutcome | string> {
   let read: { shape: number[]; value: Float32Array } | string;
   try {
-    read = readInTidy(() => {
+    const loss = yield* readInTidy(() => {
       const value: unknown = sideLoss(side, testCase.input, testCase.target);
-      if (!(value instanceof tf.Tensor)) return `returns ${value === null ? 'null' : typeof value}, not a tf.Tensor`;
-      return { shape: value.shape.slice(), value: Float32Array.from(value.dataSync() as Float32Array) };
+      if (!(value instanceof tf.Tensor)) return { problem: `returns ${value === null ? 'null' : typeof value}, not a tf.Tensor`, read: [] };
+      return { problem: null, shape: value.shape.slice(), read: [value] };
     });
+    read = loss.problem ?? { shape: loss.shape, value: Float32Array.from(loss.values[0]) };
   } catch (e) {
     return `throws: ${(e as Error).message}`;
   }
@@ -230,7 +285,7 @@ function runSide(
   const { shape } = read;
   if (wrt.length === 0) return { ...read, gradients: [] };
   try {
-    const gradients = readInTidy(() => {
+    const { values } = yield* readInTidy(() => {
       const shared = { input: testCase.input, target: testCase.target };
       const differentiated = (...xs: tf.Tensor[]) => {
         const args = { ...shared };
@@ -238,13 +293,14 @@ function runSide(
         return sideLoss(side, args.input, args.target);
       };
       const dy = tf.tensor(cotangentFor(shape), shape, 'float32');
-      const grads = tf.grads(differentiated)(
-        wrt.map((name) => shared[name]),
-        dy,
-      );
-      return grads.map((g) => Float32Array.from(g.dataSync() as Float32Array));
+      return {
+        read: tf.grads(differentiated)(
+          wrt.map((name) => shared[name]),
+          dy,
+        ),
+      };
     });
-    return { ...read, gradients };
+    return { ...read, gradients: values.map((g) => Float32Array.from(g)) };
   } catch (e) {
     releaseAbandonedTape();
     return `cannot be differentiated: ${(e as Error).message.split('\n')[0]}`;
@@ -255,7 +311,7 @@ function excess(d: ElementComparison): number {
   return d.error === 0 ? 0 : d.tolerance > 0 ? d.error / d.tolerance : Infinity;
 }
 
-function compareCase(
+function* compareCase(
   sides: readonly [LossSide, LossSide],
   names: [string, string],
   testCase: LossCase,
@@ -265,7 +321,7 @@ function compareCase(
   valueTolerance: Required<Tolerance>,
   gradientTolerance: Required<Tolerance>,
   state: ReportState,
-): void {
+): Reads<void> {
   if (
     testCase === null ||
     typeof testCase !== 'object' ||
@@ -291,7 +347,7 @@ function compareCase(
     const random = seededRandom(streamSeed(seed, k, 0x647920)); // 'dy '
     return Float32Array.from({ length: size }, () => random.normal());
   };
-  const outcomes = sides.map((side) => runSide(side, testCase, wrt, cotangentFor));
+  const outcomes = [yield* runSide(sides[0], testCase, wrt, cotangentFor), yield* runSide(sides[1], testCase, wrt, cotangentFor)];
   for (const s of [0, 1]) {
     const outcome = outcomes[s];
     if (typeof outcome === 'string') {
@@ -305,7 +361,9 @@ function compareCase(
     fail(`give values of different shapes on ${where}: ${formatShape(first.shape)} and ${formatShape(second.shape)}`);
     return;
   }
+  state.comparedCases++;
   const record = (quantity: Quantity, actual: Float32Array, expected: Float32Array, shape: number[], tolerance: Required<Tolerance>) => {
+    state.nonzero ||= actual.some((x) => x !== 0) || expected.some((x) => x !== 0);
     const comparison = compareArrays(actual, expected, shape, tolerance);
     const isValue = quantity === 'value';
     if (isValue) state.maxValueError = Math.max(state.maxValueError, comparison.maxError);

@@ -3,7 +3,7 @@ import { LossInputError } from '../core/errors';
 import { formatPosition, formatShape } from '../core/tensors';
 import { releaseAbandonedTape } from './abandonedTape';
 import { formatNumber } from './compare';
-import { readInTidy } from './host';
+import { read, readInTidy, Reads, runAsync, runSync } from './reads';
 import { seededRandom, streamSeed } from './random';
 
 /** What `gradcheck` checks: any function from tensors to one float32 tensor, differentiable by `tf.grads`. */
@@ -114,7 +114,17 @@ export interface GradcheckResult {
   sideChecks: SideCheck[];
   /** The direction closest to (or furthest past) its tolerance, by error / tolerance. */
   worst: DirectionCheck | null;
-  /** One message per failed side check and per input with failing directions, in the style of torch.autograd.gradcheck. */
+  /**
+   * Whether the check was vacuous: the numerical and the analytical derivative are both exactly 0 along
+   * every direction of every checked input, so f is constant under every perturbation and its gradient
+   * is 0, and nothing was compared (a function that returns zeros, or a backend whose reads return
+   * zeros). A vacuous check fails.
+   */
+  vacuous: boolean;
+  /**
+   * One message per failed side check and per input with failing directions, in the style of
+   * torch.autograd.gradcheck, then the one that says the check was vacuous.
+   */
   failures: string[];
   /** One line: passed, or how many checks failed and the first failure. */
   summary: string;
@@ -167,7 +177,10 @@ const FN = 'gradcheck';
  * not leave f's domain (probabilities in (0, 1)). Side checks: f returns one finite float32 tensor;
  * `tf.grads` differentiates it (and so each gradient has its input's shape and dtype); each gradient
  * is finite; a zero cotangent gives exactly zero; the cotangent −2v gives −2 times the gradient for v
- * (to 4 ulp: catches a gradient that ignores `dy`); two runs give identical gradients.
+ * (to 4 ulp: catches a gradient that ignores `dy`); two runs give identical gradients. A check is
+ * *vacuous*, and fails, when the numerical and the analytical derivative are both exactly 0 along
+ * every direction: f is constant and its gradient 0, so nothing was compared (`f` returns zeros, or the
+ * backend's reads do, as webgpu's `dataSync()` does in headless Chromium: use `gradcheckAsync` there).
  *
  * The defaults (`GRADCHECK_DEFAULTS`: step 1e-2, rtol 1e-3, atol 1e-5, 4 directions, axes up to 64
  * elements) were measured on 3000 seeded random correct cases and 300 correct closed-form gradients,
@@ -194,13 +207,57 @@ const FN = 'gradcheck';
  * ```
  */
 export function gradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  return runSync(gradcheckSteps(f, inputs, options));
+}
+
+/**
+ * `gradcheck`, reading tensors only with `await data()`: the form for backends that must not be read
+ * synchronously (webgpu), with the same result as `gradcheck` wherever both run.
+ *
+ * ```js
+ * const z = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+ * const y = tf.tensor2d([[1, 0, 0], [0, 1, 0]]);
+ * (await gradcheckAsync((z, y) => tf.losses.softmaxCrossEntropy(y, z), [z, y], { wrt: [0] })).passed;  // true
+ * ```
+ */
+export function gradcheckAsync(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions = {}): Promise<GradcheckResult> {
+  return runAsync(gradcheckSteps(f, inputs, options));
+}
+
+/** Runs `gradcheck` and throws a `GradcheckError` (carrying the result) when any check fails. */
+export function assertGradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  return throwUnlessPassed(gradcheck(f, inputs, options));
+}
+
+/**
+ * Runs `gradcheckAsync` and rejects with a `GradcheckError` (carrying the result) when any check fails.
+ *
+ * ```js
+ * await assertGradcheckAsync((x) => tf.sum(tf.square(x)), [tf.tensor1d([1, -2, 3])]);  // resolves to the result
+ * ```
+ */
+export async function assertGradcheckAsync(
+  f: TensorFunction,
+  inputs: readonly tf.Tensor[],
+  options: GradcheckOptions = {},
+): Promise<GradcheckResult> {
+  return throwUnlessPassed(await gradcheckAsync(f, inputs, options));
+}
+
+function throwUnlessPassed(result: GradcheckResult): GradcheckResult {
+  if (!result.passed) throw new GradcheckError(result);
+  return result;
+}
+
+/** The steps of `gradcheck`, whichever way its tensors are read. */
+export function* gradcheckSteps(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions): Reads<GradcheckResult> {
   const settings = resolveSettings(f, inputs, options);
   const names = inputs.map((_, i) => options.names?.[i] ?? `input ${i}`);
   const { wrt, seed } = settings;
   const sideChecks: SideCheck[] = [];
   const directions: DirectionCheck[] = [];
 
-  const checkedValues = wrt.map((i) => Float32Array.from(inputs[i].dataSync() as Float32Array));
+  const checkedValues = (yield* read(wrt.map((i) => inputs[i]))).map((values) => Float32Array.from(values));
   wrt.forEach((i, k) => {
     const bad = checkedValues[k].findIndex((x) => !Number.isFinite(x));
     if (bad >= 0)
@@ -212,7 +269,7 @@ export function gradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], optio
       );
   });
 
-  const base = evaluate(f, inputs);
+  const base = yield* evaluate(f, inputs);
   const outputProblem = typeof base === 'string' ? base : describeNonFinite(base, 'at the given inputs');
   sideChecks.push({
     name: 'output',
@@ -223,7 +280,7 @@ export function gradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], optio
   if (typeof base === 'string' || outputProblem !== null) return summarize(settings, names, directions, sideChecks);
 
   const cotangent = randomUnitVector(base.values.length, streamSeed(seed, 0x636f74)); // 'cot'
-  const gradientsOrError = tryGradients(f, inputs, wrt, cotangent, base.shape);
+  const gradientsOrError = yield* tryGradients(f, inputs, wrt, cotangent, base.shape);
   sideChecks.push({
     name: 'differentiable',
     input: null,
@@ -234,23 +291,17 @@ export function gradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], optio
   const gradients = gradientsOrError;
 
   const usable = wrt.map((i, k) => checkGradientFinite(names[i], i, gradients[k], sideChecks));
-  checkCotangentHandling(f, inputs, settings, names, cotangent, base.shape, gradients, usable, sideChecks);
+  yield* checkCotangentHandling(f, inputs, settings, names, cotangent, base.shape, gradients, usable, sideChecks);
 
   const probe: Probe = { f, inputs, cotangent, baseValue: contract(cotangent, base.values), settings };
   const checked = wrt.flatMap((i, k) => (usable[k] ? [{ i, name: names[i], x: checkedValues[k], g: gradients[k].values }] : []));
-  const measured = checked.map(({ i, x, g }) => measureDirections(probe, i, x, g));
+  const measured: Measurement[][] = [];
+  for (const { i, x, g } of checked) measured.push(yield* measureDirections(probe, i, x, g));
   // The noise is f's, whichever input moves: one estimate from every direction of every input.
   const measurable = measured.flat().filter((m) => m.problem === null);
   const sigma = Math.sqrt(measurable.reduce((sum, m) => sum + m.fourthDifference ** 2, 0) / Math.max(1, measurable.length) / 70);
-  checked.forEach(({ i, name, x, g }, k) => directions.push(...judgeInput(probe, measured[k], sigma, i, name, x, g)));
+  for (const [k, { i, name, x, g }] of checked.entries()) directions.push(...(yield* judgeInput(probe, measured[k], sigma, i, name, x, g)));
   return summarize(settings, names, directions, sideChecks);
-}
-
-/** Runs `gradcheck` and throws a `GradcheckError` (carrying the result) when any check fails. */
-export function assertGradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions = {}): GradcheckResult {
-  const result = gradcheck(f, inputs, options);
-  if (!result.passed) throw new GradcheckError(result);
-  return result;
 }
 
 function resolveSettings(f: unknown, inputs: readonly tf.Tensor[], options: GradcheckOptions): GradcheckResult['settings'] {
@@ -298,24 +349,32 @@ function resolveSettings(f: unknown, inputs: readonly tf.Tensor[], options: Grad
 }
 
 /** The values of `f(...args)`, or a description of what f returned instead of a float32 tensor. */
-function evaluate(f: TensorFunction, args: readonly tf.Tensor[]): TensorValues | string {
-  return readInTidy(() => {
-    const y: unknown = f(...args);
-    if (!(y instanceof tf.Tensor)) return `f must return a tf.Tensor, got ${y === null ? 'null' : typeof y}`;
-    if (y.dtype !== 'float32') return `f must return a float32 tensor, got a ${y.dtype} tensor of shape ${formatShape(y.shape)}`;
-    return { shape: y.shape.slice(), values: Float32Array.from(y.dataSync() as Float32Array) };
+function* evaluate(f: TensorFunction, args: readonly tf.Tensor[]): Reads<TensorValues | string> {
+  const y = yield* readInTidy(() => {
+    const output: unknown = f(...args);
+    if (!(output instanceof tf.Tensor))
+      return { problem: `f must return a tf.Tensor, got ${output === null ? 'null' : typeof output}`, read: [] };
+    if (output.dtype !== 'float32')
+      return { problem: `f must return a float32 tensor, got a ${output.dtype} tensor of shape ${formatShape(output.shape)}`, read: [] };
+    return { problem: null, shape: output.shape.slice(), read: [output] };
   });
+  return y.problem ?? { shape: y.shape, values: Float32Array.from(y.values[0]) };
 }
 
 /**
  * `f` with input `index` replaced by a tensor of `values` (same shape and dtype); what f returned
  * instead of a float32 tensor, or the message of what it threw, as a string.
  */
-function tryEvaluateAt(f: TensorFunction, inputs: readonly tf.Tensor[], index: number, values: Float32Array): TensorValues | string {
+function* tryEvaluateAt(
+  f: TensorFunction,
+  inputs: readonly tf.Tensor[],
+  index: number,
+  values: Float32Array,
+): Reads<TensorValues | string> {
   const args = inputs.slice();
   args[index] = tf.tensor(values, inputs[index].shape, 'float32');
   try {
-    return evaluate(f, args);
+    return yield* evaluate(f, args);
   } catch (e) {
     return (e as Error).message;
   } finally {
@@ -331,41 +390,43 @@ function describeNonFinite(output: TensorValues, where: string): string | null {
 }
 
 /** Gradients of `Σ cotangent·f` for the inputs `wrt`, or the message of the error `tf.grads` threw. */
-function tryGradients(
+function* tryGradients(
   f: TensorFunction,
   inputs: readonly tf.Tensor[],
   wrt: readonly number[],
   cotangent: Float32Array,
   outputShape: number[],
-): TensorValues[] | string {
+): Reads<TensorValues[] | string> {
   try {
-    return gradients(f, inputs, wrt, cotangent, outputShape);
+    return yield* gradients(f, inputs, wrt, cotangent, outputShape);
   } catch (e) {
     releaseAbandonedTape();
     return `tf.grads cannot differentiate f with respect to the checked inputs: ${(e as Error).message.split('\n')[0]}`;
   }
 }
 
-function gradients(
+function* gradients(
   f: TensorFunction,
   inputs: readonly tf.Tensor[],
   wrt: readonly number[],
   cotangent: Float32Array,
   outputShape: number[],
-): TensorValues[] {
-  return readInTidy(() => {
+): Reads<TensorValues[]> {
+  const { read: grads, values } = yield* readInTidy(() => {
     const withChecked = (...checked: tf.Tensor[]) => {
       const args = inputs.slice();
       wrt.forEach((i, k) => (args[i] = checked[k]));
       return f(...args);
     };
     const dy = tf.tensor(cotangent, outputShape, 'float32');
-    const grads = tf.grads(withChecked)(
-      wrt.map((i) => inputs[i]),
-      dy,
-    );
-    return grads.map((g) => ({ shape: g.shape.slice(), values: Float32Array.from(g.dataSync() as Float32Array) }));
+    return {
+      read: tf.grads(withChecked)(
+        wrt.map((i) => inputs[i]),
+        dy,
+      ),
+    };
   });
+  return grads.map((g, k) => ({ shape: g.shape.slice(), values: Float32Array.from(values[k]) }));
 }
 
 /** Finiteness of one gradient (tf.grads has already required its input's shape and float32); true when it can be compared with finite differences. */
@@ -384,7 +445,7 @@ function checkGradientFinite(name: string, i: number, gradient: TensorValues, si
 }
 
 /** Zero cotangent, linearity in the cotangent, repeatability: three more gradient passes. */
-function checkCotangentHandling(
+function* checkCotangentHandling(
   f: TensorFunction,
   inputs: readonly tf.Tensor[],
   settings: GradcheckResult['settings'],
@@ -394,11 +455,11 @@ function checkCotangentHandling(
   reference: TensorValues[],
   usable: boolean[],
   sideChecks: SideCheck[],
-): void {
+): Reads<void> {
   const { wrt } = settings;
-  const again = gradients(f, inputs, wrt, cotangent, outputShape);
-  const zero = gradients(f, inputs, wrt, new Float32Array(cotangent.length), outputShape);
-  const scaled = gradients(
+  const again = yield* gradients(f, inputs, wrt, cotangent, outputShape);
+  const zero = yield* gradients(f, inputs, wrt, new Float32Array(cotangent.length), outputShape);
+  const scaled = yield* gradients(
     f,
     inputs,
     wrt,
@@ -494,20 +555,20 @@ interface Measurement {
 }
 
 /** φ along the gradient of one input and along its seeded random directions. */
-function measureDirections(probe: Probe, i: number, x: Float32Array, g: Float32Array): Measurement[] {
+function* measureDirections(probe: Probe, i: number, x: Float32Array, g: Float32Array): Reads<Measurement[]> {
   const { settings } = probe;
   const gradientNorm = Math.sqrt(g.reduce((sum, gi) => sum + gi * gi, 0));
   const measured: Measurement[] = [];
   for (let d = 0; d < settings.directions; d++) {
     const alongGradient = d === 0 && gradientNorm > 0;
     const u = alongGradient ? Float32Array.from(g, (gi) => gi / gradientNorm) : randomUnitVector(x.length, streamSeed(settings.seed, i, d));
-    measured.push(measure(probe, i, x, g, u, alongGradient ? 'gradient' : 'random', d, null));
+    measured.push(yield* measure(probe, i, x, g, u, alongGradient ? 'gradient' : 'random', d, null));
   }
   return measured;
 }
 
 /** The checks of one input; its axes too when it is small, or when it fails and is small enough to scan. */
-function judgeInput(
+function* judgeInput(
   probe: Probe,
   measured: Measurement[],
   sigma: number,
@@ -515,7 +576,7 @@ function judgeInput(
   name: string,
   x: Float32Array,
   g: Float32Array,
-): DirectionCheck[] {
+): Reads<DirectionCheck[]> {
   const { settings } = probe;
   const gradientNorm = Math.sqrt(g.reduce((sum, gi) => sum + gi * gi, 0));
   const checks = measured.map((m) => judge(m, i, name, gradientNorm, sigma, settings));
@@ -524,15 +585,14 @@ function judgeInput(
   for (let e = 0; e < x.length; e++) {
     const axis = new Float32Array(x.length);
     axis[e] = 1;
-    checks.push(
-      judge(measure(probe, i, x, g, axis, 'axis', e, formatPosition(e, probe.inputs[i].shape)), i, name, gradientNorm, sigma, settings),
-    );
+    const alongAxis = yield* measure(probe, i, x, g, axis, 'axis', e, formatPosition(e, probe.inputs[i].shape));
+    checks.push(judge(alongAxis, i, name, gradientNorm, sigma, settings));
   }
   return checks;
 }
 
 /** Evaluates φ at x(±1), x(±½) along u, dividing the step by 4 (up to three times) while f is not finite or throws there. */
-function measure(
+function* measure(
   probe: Probe,
   i: number,
   x: Float32Array,
@@ -541,7 +601,7 @@ function measure(
   along: Measurement['along'],
   direction: number,
   position: string | null,
-): Measurement {
+): Reads<Measurement> {
   const { f, inputs, cotangent: v, settings } = probe;
   const pointAt = (t: number) => {
     const point = new Float32Array(x.length); // rounded to float32 as stored, which is what f receives
@@ -567,7 +627,7 @@ function measure(
     const values: number[] = [];
     let valueScale = 0;
     for (let p = 0; p < points.length && values.length === p; p++) {
-      const y = tryEvaluateAt(f, inputs, i, points[p]);
+      const y = yield* tryEvaluateAt(f, inputs, i, points[p]);
       const where = `at x ${offsets[p] > 0 ? '+' : '−'} ${Math.abs(offsets[p]) * step}·max(1, |x|)∘u`;
       const trouble = typeof y === 'string' ? `f throws ${where}: ${y}` : describeNonFinite(y, where);
       if (trouble !== null || typeof y === 'string') {
@@ -632,13 +692,19 @@ function summarize(settings: Settings, names: string[], directions: DirectionChe
     const checks = directions.filter((c) => c.input === i);
     if (checks.some((c) => !c.passed)) failures.push(describeInputFailure(checks, settings, names));
   }
+  const vacuous = directions.length > 0 && directions.every((c) => c.numerical === 0 && c.analytical === 0);
+  if (vacuous)
+    failures.push(
+      `gradcheck failed (vacuous): both sides are identically 0: the numerical and the analytical derivatives are 0 along all ` +
+        `${directions.length} directions checked, so f is constant under every perturbation and its gradient is 0; nothing was compared`,
+    );
   const worst = directions.reduce<DirectionCheck | null>((w, c) => (w === null || ratio(c) > ratio(w) ? c : w), null);
   const passed = failures.length === 0;
   const checked = settings.wrt.map((i) => `${names[i]} (${directions.filter((c) => c.input === i).length} directions)`).join(', ');
   const summary = passed
     ? `gradcheck passed: ${checked}, seed ${settings.seed}; worst error/tolerance ${worst === null ? 0 : formatNumber(ratio(worst))}`
     : `gradcheck failed ${failures.length} check${failures.length > 1 ? 's' : ''} (seed ${settings.seed}): ${failures[0].split('\n')[0]}`;
-  return { passed, seed: settings.seed, settings, directions, sideChecks, worst, failures, summary };
+  return { passed, seed: settings.seed, settings, directions, sideChecks, worst, vacuous, failures, summary };
 }
 
 function ratio(c: DirectionCheck): number {

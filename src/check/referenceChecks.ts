@@ -4,7 +4,8 @@ import { binaryCrossEntropy } from '../losses/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
 import { nllLoss } from '../losses/nllLoss';
-import { CheckAccumulator, CheckResult } from './checkResult';
+import { CheckAccumulator, CheckResult, compareCase, describeTolerance } from './checkResult';
+import { readInTidy, Reads } from './reads';
 import { SeededRandom, seededRandom, streamSeed } from './random';
 import {
   referenceBinaryCrossEntropy,
@@ -49,14 +50,19 @@ const tensorOf = (shape: number[], draw: () => number): ReferenceTensor => ({
 
 const moveClassAxisLast = (shape: number[]): number[] => [shape[0], ...shape.slice(2), shape[1]];
 
-/** Class-axis layouts: unbatched [C], [N, C], [N, C, d], [N, C, d1, d2], and the last three channels-last. */
+/**
+ * Class-axis layouts: unbatched [C], [N, C], [N, C, d], [N, C, d1, d2], and the last three channels-last.
+ * A single class makes cross-entropy identically 0: the unbatched layout keeps that edge, the batched
+ * ones have two classes at least, so that a row never compares only zeros.
+ */
 function classShapes(random: SeededRandom): Array<{ shape: number[]; classAxis: number }> {
   const classes = 1 + random.integer(5);
   const batch = 1 + random.integer(4);
+  const batchedClasses = Math.max(2, classes);
   const channelsFirst = [
-    [batch, classes],
-    [batch, classes, 1 + random.integer(3)],
-    [batch, classes, 2, 1 + random.integer(3)],
+    [batch, batchedClasses],
+    [batch, batchedClasses, 1 + random.integer(3)],
+    [batch, batchedClasses, 2, 1 + random.integer(3)],
   ];
   return [
     { shape: [classes], classAxis: 1 },
@@ -199,8 +205,8 @@ function toTensorOptions(options: Record<string, unknown>): Record<string, unkno
 }
 
 /** Runs one case: value and gradients of `Σ loss·upstream` from the library against the float64 reference. */
-function runCase(under: LossUnderTest, c: LossCase, random: SeededRandom, accumulator: CheckAccumulator): void {
-  tf.tidy(() => {
+function* runCase(under: LossUnderTest, c: LossCase, random: SeededRandom, accumulator: CheckAccumulator): Reads<void> {
+  const { expected, withTarget, values } = yield* readInTidy(() => {
     const input = tf.tensor(Array.from(c.input.values), c.input.shape, 'float32');
     const target = tf.tensor(Array.from(c.target.values), c.target.shape, c.target.dtype);
     const options = toTensorOptions(c.options);
@@ -209,21 +215,14 @@ function runCase(under: LossUnderTest, c: LossCase, random: SeededRandom, accumu
     const upstream = tf.tensor(upstreamValues, value.shape);
     const expected = under.reference(c.input, c.target, c.options, upstreamValues);
     const weighted = (x: tf.Tensor, t: tf.Tensor) => tf.sum(tf.mul(under.loss(x, t, options), upstream));
-    const gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]> = {};
-    if (under.differentiableTarget(c) && expected.grad.target !== null) {
-      const [dInput, dTarget] = tf.grads(weighted)([input, target]);
-      gradients.input = [dInput.dataSync(), expected.grad.input];
-      gradients.target = [dTarget.dataSync(), expected.grad.target];
-    } else {
-      gradients.input = [
-        tf
-          .grad((x: tf.Tensor) => weighted(x, target))(input)
-          .dataSync(),
-        expected.grad.input,
-      ];
-    }
-    accumulator.add(c.name, [value.dataSync(), expected.value.values], gradients);
+    const withTarget = under.differentiableTarget(c) && expected.grad.target !== null;
+    const gradients = withTarget ? tf.grads(weighted)([input, target]) : [tf.grad((x: tf.Tensor) => weighted(x, target))(input)];
+    return { expected, withTarget, read: [value, ...gradients] };
   });
+  const [value, dInput, dTarget] = values;
+  const gradients: Record<string, [ArrayLike<number>, ArrayLike<number>]> = { input: [dInput, expected.grad.input] };
+  if (withTarget) gradients.target = [dTarget, expected.grad.target as ArrayLike<number>];
+  accumulator.add(compareCase(c.name, [value, expected.value.values], gradients, TOLERANCE));
 }
 
 /**
@@ -231,17 +230,19 @@ function runCase(under: LossUnderTest, c: LossCase, random: SeededRandom, accumu
  * K-dimensional, channels-last), index and probability targets, weights, ignored targets, label
  * smoothing, every reduction, logits up to |z| ~ 1e4; values and gradients of every float argument.
  */
-export function referenceChecks(seed: number): CheckResult[] {
-  return LOSSES.map((under, k) => {
+export function* referenceChecks(seed: number): Reads<CheckResult[]> {
+  const rows: CheckResult[] = [];
+  for (const [k, under] of LOSSES.entries()) {
     const random = seededRandom(streamSeed(seed, 2, k));
-    const accumulator = new CheckAccumulator(`${under.name} vs float64 reference`, TOLERANCE);
+    const accumulator = new CheckAccumulator(`${under.name} vs float64 reference`, describeTolerance(TOLERANCE), true);
     for (const c of under.cases(random)) {
       try {
-        runCase(under, c, random, accumulator);
+        yield* runCase(under, c, random, accumulator);
       } catch (error) {
         accumulator.addError(c.name, error);
       }
     }
-    return accumulator.done();
-  });
+    rows.push(accumulator.done());
+  }
+  return rows;
 }

@@ -4,8 +4,8 @@ import { formatPosition, formatShape } from '../core/tensors';
 import { releaseAbandonedTape } from './abandonedTape';
 import { CaseKind, LossCase, randomCase } from './cases';
 import { LossFunction } from './equivalence';
-import { gradcheck, GradcheckOptions } from './gradcheck';
-import { readInTidy } from './host';
+import { GradcheckOptions, gradcheckSteps } from './gradcheck';
+import { read, readInTidy, Reads, runAsync, runSync } from './reads';
 import { seededRandom, streamSeed } from './random';
 
 /** Options of `checkUserLoss`: the input kinds, the seed, and gradcheck's options. */
@@ -73,6 +73,23 @@ const DESCRIPTIONS: Record<CaseKind, string> = {
  * ```
  */
 export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {}): UserLossReport {
+  return runSync(userLossSteps(loss, options));
+}
+
+/**
+ * `checkUserLoss`, reading tensors only with `await data()`: the form for backends that must not be
+ * read synchronously (webgpu), with the same report as `checkUserLoss` wherever both run.
+ *
+ * ```js
+ * (await checkUserLossAsync((z, y) => tf.losses.sigmoidCrossEntropy(y, z))).passed;  // true
+ * ```
+ */
+export function checkUserLossAsync(loss: LossFunction, options: UserLossOptions = {}): Promise<UserLossReport> {
+  return runAsync(userLossSteps(loss, options));
+}
+
+/** The steps of `checkUserLoss`, whichever way its tensors are read. */
+function* userLossSteps(loss: LossFunction, options: UserLossOptions): Reads<UserLossReport> {
   if (typeof loss !== 'function')
     throw new LossInputError(FN, 'loss', 'a function (input, target) => tf.Tensor', loss === null ? 'null' : typeof loss);
   const seed = options.seed ?? 0;
@@ -97,7 +114,7 @@ export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {})
         refusal === null
           ? [
               { name: 'accepts', kind, passed: true, message: `the loss accepts ${DESCRIPTIONS[kind]}` },
-              ...checkKind(loss, kind, cases, seed, options.gradcheck ?? {}),
+              ...(yield* checkKind(loss, kind, cases, seed, options.gradcheck ?? {})),
             ]
           : [
               {
@@ -148,13 +165,13 @@ interface Outcome {
 }
 
 /** Every check of one kind over its cases: passes when every case does, else names the first failing case. */
-function checkKind(
+function* checkKind(
   loss: LossFunction,
   kind: CaseKind,
   cases: Array<LossCase & { index: number }>,
   seed: number,
   gradcheckOptions: UserLossOptions['gradcheck'],
-): UserLossCheck[] {
+): Reads<UserLossCheck[]> {
   const results = new Map<UserLossCheckName, Outcome>();
   const record = (name: UserLossCheckName, passed: boolean, message: string) => {
     if (!results.has(name) || (results.get(name)?.passed && !passed)) results.set(name, { passed, message });
@@ -165,13 +182,14 @@ function checkKind(
     // then disposes what the loss would have leaked.
     let value: { shape: number[]; dtype: string; values: Float32Array; leaked: number } | string;
     try {
-      value = readInTidy(() => {
+      const y = yield* readInTidy(() => {
         const before = tf.memory().numTensors;
-        const y: unknown = loss(testCase.input, testCase.target);
-        if (!(y instanceof tf.Tensor)) return y === null ? 'null' : typeof y;
-        const leaked = tf.memory().numTensors - before - (y === testCase.input || y === testCase.target ? 0 : 1);
-        return { shape: y.shape.slice(), dtype: y.dtype, values: Float32Array.from(y.dataSync()), leaked };
+        const output: unknown = loss(testCase.input, testCase.target);
+        if (!(output instanceof tf.Tensor)) return { problem: output === null ? 'null' : typeof output, read: [] };
+        const leaked = tf.memory().numTensors - before - (output === testCase.input || output === testCase.target ? 0 : 1);
+        return { problem: null, shape: output.shape.slice(), dtype: output.dtype, leaked, read: [output] };
       });
+      value = y.problem ?? { shape: y.shape, dtype: y.dtype, values: Float32Array.from(y.values[0]), leaked: y.leaked };
     } catch (e) {
       record('returnsTensor', false, `the loss throws on ${at}: ${describeThrown(e)}`);
       continue;
@@ -203,11 +221,14 @@ function checkKind(
     let gradientProblem: string | null = null;
     try {
       const gradient = tf.grad((x: tf.Tensor) => loss(x, testCase.target))(testCase.input);
-      const g = gradient.dataSync();
-      const badGradient = g.findIndex((x) => !Number.isFinite(x));
-      if (badGradient >= 0)
-        gradientProblem = `the gradient is ${g[badGradient]} at ${formatPosition(badGradient, gradient.shape)} on ${at}`;
-      gradient.dispose();
+      try {
+        const [g] = yield* read([gradient]);
+        const badGradient = g.findIndex((x) => !Number.isFinite(x));
+        if (badGradient >= 0)
+          gradientProblem = `the gradient is ${g[badGradient]} at ${formatPosition(badGradient, gradient.shape)} on ${at}`;
+      } finally {
+        gradient.dispose();
+      }
     } catch (e) {
       releaseAbandonedTape();
       gradientProblem = `tf.grad cannot differentiate the loss with respect to its input on ${at}: ${describeThrown(e)}`;
@@ -222,7 +243,12 @@ function checkKind(
         : `computing the gradient leaves ${leakedByGradient} tensor${leakedByGradient > 1 ? 's' : ''} behind on ${at}`,
     );
     if (gradientProblem !== null) continue;
-    const result = gradcheck(loss, [testCase.input, testCase.target], { ...gradcheckOptions, wrt: [0], names: ['input', 'target'], seed });
+    const result = yield* gradcheckSteps(loss, [testCase.input, testCase.target], {
+      ...gradcheckOptions,
+      wrt: [0],
+      names: ['input', 'target'],
+      seed,
+    });
     record(
       'gradcheck',
       result.passed,

@@ -22,6 +22,9 @@ import { compareArrays, DEFAULT_TOLERANCE, describeElement, formatNumber, Tolera
 import { CaseGenerator, checkEquivalence, EquivalenceOptions, LossFunction, LossSide } from '../check/equivalence';
 import { gradcheck, GradcheckOptions, TensorFunction } from '../check/gradcheck';
 import { formatShape, isTensor } from '../core/tensors';
+import { asyncMatchers } from './asyncMatchers';
+
+export { asyncMatchers } from './asyncMatchers';
 
 /**
  * The matchers' signatures: `R` is what a matcher returns (`void`, or a promise after `.resolves` or
@@ -38,6 +41,14 @@ export interface TensorMatchers<R, T> {
   toPassGradcheck(inputs: readonly tf.Tensor[], options?: GradcheckOptions): R;
   /** The received loss agrees with `other` in value and gradient: `checkEquivalence(received, other, cases, options)`. */
   toBeEquivalentLoss(other: LossFunction | LossSide, cases: readonly LossCase[] | CaseGenerator, options?: EquivalenceOptions): R;
+  /** `toPassGradcheck`, reading only with `await data()` (webgpu): `await` it. */
+  toPassGradcheckAsync(inputs: readonly tf.Tensor[], options?: GradcheckOptions): Promise<R>;
+  /** `toBeEquivalentLoss`, reading only with `await data()` (webgpu): `await` it. */
+  toBeEquivalentLossAsync(
+    other: LossFunction | LossSide,
+    cases: readonly LossCase[] | CaseGenerator,
+    options?: EquivalenceOptions,
+  ): Promise<R>;
   /**
    * Calling the received function (awaited if it returns a promise) changes `tf.memory().numTensors`,
    * once the tensors it returns are disposed; an error it throws is caught. Use with `.not`, and
@@ -220,4 +231,4 @@ interface ExpectWithExtend {
 }
 
 const globalExpect = (globalThis as { expect?: ExpectWithExtend }).expect;
-if (globalExpect !== undefined && typeof globalExpect.extend === 'function') globalExpect.extend(matchers);
+if (globalExpect !== undefined && typeof globalExpect.extend === 'function') globalExpect.extend({ ...matchers, ...asyncMatchers });

@@ -1,0 +1,46 @@
+/**
+ * The asynchronous matchers of `tfjs-loss-adapter/jest`: the checks of `toPassGradcheck` and
+ * `toBeEquivalentLoss`, reading tensors only with `await data()`, for backends that must not be read
+ * synchronously (webgpu). Jest returns a promise for them: `await` it.
+ *
+ * ```ts
+ * await expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheckAsync([z]);
+ * await expect(crossEntropy).toBeEquivalentLossAsync(myCrossEntropy, cases);
+ * ```
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { LossCase } from '../check/cases';
+import { CaseGenerator, checkEquivalenceAsync, EquivalenceOptions, LossFunction, LossSide } from '../check/equivalence';
+import { gradcheckAsync, GradcheckOptions, TensorFunction } from '../check/gradcheck';
+import type { MatcherContext, MatcherResult } from './index';
+
+async function toPassGradcheckAsync(
+  this: MatcherContext,
+  received: unknown,
+  inputs: readonly tf.Tensor[],
+  options: GradcheckOptions = {},
+): Promise<MatcherResult> {
+  if (typeof received !== 'function')
+    throw new Error(`toPassGradcheckAsync: the received value must be a function of tensors, got ${typeof received}`);
+  const result = await gradcheckAsync(received as TensorFunction, inputs, options);
+  const details = result.passed ? result.summary : result.failures.join('\n\n');
+  return { pass: result.passed, message: () => `expect(f)${this.isNot ? '.not' : ''}.toPassGradcheckAsync(inputs)\n\n${details}` };
+}
+
+async function toBeEquivalentLossAsync(
+  this: MatcherContext,
+  received: unknown,
+  other: LossFunction | LossSide,
+  cases: readonly LossCase[] | CaseGenerator,
+  options: EquivalenceOptions = {},
+): Promise<MatcherResult> {
+  const report = await checkEquivalenceAsync(received as LossFunction | LossSide, other, cases, options);
+  const details = report.passed ? report.summary : [report.summary, ...report.failures.slice(1)].join('\n');
+  return {
+    pass: report.passed,
+    message: () => `expect(loss)${this.isNot ? '.not' : ''}.toBeEquivalentLossAsync(other, cases)\n\n${details}`,
+  };
+}
+
+/** The asynchronous matchers, for `expect.extend({ ...matchers, ...asyncMatchers })` where there is no global `expect`. */
+export const asyncMatchers = { toPassGradcheckAsync, toBeEquivalentLossAsync };
