@@ -114,14 +114,14 @@ function run<A extends object>(table: KernelTable<A>, args: A): tf.Tensor {
 
 /**
  * A loss over no samples without a program or a read (GPU backends cannot reduce empty tensors):
- * 'mean' is NaN (0/0, as PyTorch), 'sum' 0, 'none' empty, and every gradient empty.
+ * 'sum' is 0, 'none' empty, a mean ('mean', 'batchmean') NaN (0/0, as PyTorch), every gradient empty.
  */
 function lossOverNoSamples<A extends object>(table: KernelTable<A>): DeviceKernel<A> {
   return {
     differentiable: table.composite.differentiable,
     forward(args) {
       const { reduction } = args as { reduction: string };
-      const value = reduction === 'none' ? tf.tensor([], table.unreducedShape(args)) : tf.scalar(reduction === 'mean' ? NaN : 0);
+      const value = reduction === 'none' ? tf.tensor([], table.unreducedShape(args)) : tf.scalar(reduction === 'sum' ? 0 : NaN);
       return { value, saved: [] };
     },
     backward(_dy, args) {
@@ -182,6 +182,7 @@ const SOFTMAX_FOCAL_INDICES: KernelTable<SoftmaxFocalIndicesArgs> = {
   composite: softmaxFocalIndicesComposite,
   screen: screenIndices,
   input: (args) => args.logits,
+  unreducedShape: (args) => args.sampleShape,
 };
 
 const SOFTMAX_FOCAL_PROBABILITIES: KernelTable<SoftmaxFocalProbabilitiesArgs> = {
@@ -189,6 +190,7 @@ const SOFTMAX_FOCAL_PROBABILITIES: KernelTable<SoftmaxFocalProbabilitiesArgs> = 
   composite: softmaxFocalProbabilitiesComposite,
   screen: notScreened,
   input: (args) => args.logits,
+  unreducedShape: (args) => args.sampleShape,
 };
 
 const SIGMOID_FOCAL: KernelTable<SigmoidFocalLossArgs> = {
@@ -196,6 +198,7 @@ const SIGMOID_FOCAL: KernelTable<SigmoidFocalLossArgs> = {
   composite: sigmoidFocalLossComposite,
   screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.target) }),
   input: (args) => args.input,
+  unreducedShape: (args) => args.input.shape,
 };
 
 const KL_DIVERGENCE: KernelTable<KlDivergenceArgs> = {
@@ -203,6 +206,7 @@ const KL_DIVERGENCE: KernelTable<KlDivergenceArgs> = {
   composite: klDivergenceComposite,
   screen: notScreened,
   input: (args) => args.input,
+  unreducedShape: (args) => args.input.shape,
 };
 
 export const crossEntropyIndicesKernel = (args: CrossEntropyIndicesArgs): tf.Tensor => run(CROSS_ENTROPY_INDICES, args);
