@@ -29,6 +29,10 @@ export const HEADLESS_FLAGS = [
  * load only our own pages.
  */
 export const SWIFTSHADER_WEBGL_FLAGS = ['--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+/** WebGPU (off by default on Linux) on Dawn's SwiftShader (Vulkan on the CPU) adapter. */
+export const SWIFTSHADER_WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+/** The machine's GPU for both APIs: WebGPU through Vulkan, and no blocklist between us and the driver. */
+export const HARDWARE_GPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'];
 
 /** The headers that make a page cross-origin isolated, which SharedArrayBuffer (wasm threads) needs. */
 export const CROSS_ORIGIN_ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
