@@ -6,7 +6,7 @@ import {
   partialMeans,
   perSampleLosses,
   reducePartialMeans,
-  runProgram,
+  runOverIndices,
   upstreamAccess,
   upstreamScale,
   viewAs,
@@ -79,16 +79,14 @@ float sampleDenominator(int e) { return invalidProbability(getProbabilities(e)) 
       reduction === 'none' ? 1 : args.poison ? upstreamScale(saved[0], samples, dy, reduction) : reduction === 'mean' ? 1 / samples : 1;
     const part = combine(elementAccess(args), upstreamAccess(dy, reduction, scale));
     const gradient = (formula: string) =>
-      runProgram(
-        [samples],
+      runOverIndices(
+        samples,
         part,
-        `void main() {
-  int e = getOutputCoords();
+        `int e = index;
   float x = getProbabilities(e);
   float y = getTargets(e);
   float u = upstream(e);
-  setOutput(isnan(u) || invalidProbability(x) ? NAN : weightAt(e) * (${formula}) * u);
-}`,
+  setOutput(isnan(u) || invalidProbability(x) ? NAN : weightAt(e) * (${formula}) * u);`,
       );
     const inputGradient = gradient('(x - y) / max(x * (1.0 - x), 1e-12)');
     const targetGradient = gradient('logOneMinusOverX(x)');

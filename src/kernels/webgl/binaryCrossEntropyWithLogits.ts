@@ -6,7 +6,7 @@ import {
   partialMeans,
   perSampleLosses,
   reducePartialMeans,
-  runProgram,
+  runOverIndices,
   upstreamAccess,
   viewAs,
 } from './programs';
@@ -67,16 +67,14 @@ float sampleDenominator(int e) { return 1.0; }`,
     const samples = args.input.size;
     const part = combine(elementAccess(args), upstreamAccess(dy, args.reduction, args.reduction === 'mean' ? 1 / samples : 1));
     const gradient = (formula: string) =>
-      runProgram(
-        [samples],
+      runOverIndices(
+        samples,
         part,
-        `void main() {
-  int e = getOutputCoords();
+        `int e = index;
   float x = getLogits(e);
   float y = getTargets(e);
   float pw = posWeightAt(e);
-  setOutput(weightAt(e) * (${formula}) * upstream(e));
-}`,
+  setOutput(weightAt(e) * (${formula}) * upstream(e));`,
       );
     const inputGradient = gradient('(1.0 - y) * sigmoid(x) - pw * y * sigmoid(-x)');
     const targetGradient = gradient('pw * softplusPair(x).y - softplusPair(x).x');

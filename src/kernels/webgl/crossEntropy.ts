@@ -9,6 +9,7 @@ import {
   partialMeans,
   perSampleLosses,
   reducePartialMeans,
+  runOverIndices,
   runProgram,
   SampleTerms,
   targetClassAccess,
@@ -28,15 +29,13 @@ import {
 
 /** The row max of each sample, `[samples]`: one program. */
 function rowMax(logits: GlslPart, samples: number): tf.Tensor {
-  return runProgram(
-    [samples],
+  return runOverIndices(
+    samples,
     logits,
-    `void main() {
-  ivec2 site = logitsSite(getOutputCoords());
+    `ivec2 site = logitsSite(index);
   float m = logitsAt(site, 0);
   for (int c = 1; c < classes; c++) m = max(m, logitsAt(site, c));
-  setOutput(m);
-}`,
+  setOutput(m);`,
   );
 }
 
@@ -46,13 +45,11 @@ function rowMax(logits: GlslPart, samples: number): tf.Tensor {
  * relative accuracy. NaN when the max is infinite (as PyTorch: inf - inf).
  */
 function logSumOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf.Tensor {
-  return runProgram(
-    [samples],
+  return runOverIndices(
+    samples,
     combine(logits, { inputs: [['rowMaxima', maxima]], uniforms: [], glsl: '' }),
-    `void main() {
-  int s = getOutputCoords();
-  ivec2 site = logitsSite(s);
-  float m = getRowMaxima(s);
+    `ivec2 site = logitsSite(index);
+  float m = getRowMaxima(index);
   float rest = 0.0;
   bool skipped = false;
   for (int c = 0; c < classes; c++) {
@@ -61,8 +58,7 @@ function logSumOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf
     skipped = skipped || isMax;
     rest += isMax ? 0.0 : e;
   }
-  setOutput(isinf(m) ? NAN : log1pAccurate(rest));
-}`,
+  setOutput(isinf(m) ? NAN : log1pAccurate(rest));`,
   );
 }
 
@@ -118,93 +114,36 @@ function totalWeightAccess(weightSum: tf.Tensor | null, classes: number): GlslPa
   return { inputs: [['weightSum', weightSum]], uniforms: [], glsl: 'float totalWeight() { return getWeightSum(); }' };
 }
 
-/** What the cross-entropy with class indices saves: the row statistics, Σw (label smoothing with weights), the partial means ('mean', 'sum'). */
-function unpackIndicesSaved(args: CrossEntropyIndicesArgs, saved: tf.Tensor[]) {
-  const [maxima, logSums] = saved;
-  const weightSum = args.labelSmoothing > 0 && args.weight !== null ? saved[2] : null;
-  const partials = args.reduction === 'none' ? null : saved[saved.length - 1];
-  return { statistics: { maxima, logSums }, weightSum, partials };
+/**
+ * How cross-entropy with class indices is computed for a number of classes: the per-sample
+ * statistics it saves for the backward pass (programs run when asked), and GLSL reading them:
+ * `sampleLoss(s)` for a kept sample of class `y` and `gradientAt(s, site, c, y)`, the gradient of that
+ * sample's loss at class `c`.
+ */
+interface IndicesMethod {
+  statistics(args: CrossEntropyIndicesArgs, logits: GlslPart, samples: number): tf.Tensor[];
+  access(args: CrossEntropyIndicesArgs, statistics: tf.Tensor[]): GlslPart;
 }
 
 /**
- * Cross-entropy with class-index targets `y` on webgl, PyTorch's formula:
+ * Any number of classes, through the row statistics `m` and `ls` (and `Σw` with label smoothing and weights):
  *
- *     loss_n = (1-ε)·w_y·(ls + m - z_y) + (ε/C)·(Σw·ls + Σ_c w_c·(m - z_c))      (0 where y = ignoreIndex)
- *     'mean' = Σ_n loss_n / Σ_{n not ignored} w_{y_n}                               (NaN when that is 0)
- *     ∂loss_n/∂z_c = p_c·((1-ε)·w_y + (ε/C)·Σw) - (1-ε)·w_y·[c = y] - (ε/C)·w_c,  p_c = exp(z_c - m - ls)
+ *     loss_n = (1-ε)·w_y·(ls + m - z_y) + (ε/C)·(Σw·ls + Σ_c w_c·(m - z_c))
+ *     ∂loss_n/∂z_c = p_c·((1-ε)·w_y + (ε/C)·Σw) - (1-ε)·w_y·[c = y] - (ε/C)·w_c,   p_c = exp(z_c - m - ls)
  *
- * with the target's entry written as `(1-ε)·w_y·expm1(lp_y) + (ε/C)·(Σw·p_y - w_y)`, accurate when p_y
- * is near 1. A target that is neither an integer in [0, C) nor ignoreIndex is never used as an index:
- * its sample's loss and gradient are NaN, and the whole loss and gradient for 'mean' and 'sum'.
- *
- * Programs: row max, row log-sum, Σw (label smoothing with weights only), then the per-sample loss
- * ('none') or two reduction levels; backward: the upstream scale ('mean', 'sum') and the gradient.
+ * with the target's entry written as `(1-ε)·w_y·expm1(lp_y) + (ε/C)·(Σw·p_y - w_y)`, accurate when p_y is near 1.
  */
-export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
-  differentiable: ['logits'],
-  forward(args, recording) {
-    const { layout, reduction } = args;
-    const samples = layout.outer * layout.inner;
-    const logits = classAxisAccess('logits', args.logits, layout);
-    const statistics = rowStatistics(logits, samples);
-    const weightSum = args.labelSmoothing > 0 && args.weight !== null ? weightTotal(args.weight) : null;
-    const terms = { samples, ...combine(logits, indicesTerms(args, statistics, weightSum)) };
-    const kept = [statistics.maxima, statistics.logSums, ...(weightSum === null ? [] : [weightSum])];
-    if (reduction === 'none') return { value: tf.reshape(perSampleLosses(terms), args.sampleShape), saved: recording ? kept : [] };
-    const partials = partialMeans(terms);
-    return { value: reducePartialMeans(partials, samples, reduction), saved: recording ? [...kept, partials] : [] };
+const softmaxMethod: IndicesMethod = {
+  statistics(args, logits, samples) {
+    const { maxima, logSums } = rowStatistics(logits, samples);
+    return [maxima, logSums, ...(args.labelSmoothing > 0 && args.weight !== null ? [weightTotal(args.weight)] : [])];
   },
-  backward(dy, args, saved) {
-    const { layout, reduction } = args;
-    const samples = layout.outer * layout.inner;
-    const { statistics, weightSum, partials } = unpackIndicesSaved(args, saved);
-    const scale = reduction === 'none' || partials === null ? 1 : upstreamScale(partials, samples, dy, reduction);
-    const gradient = runProgram(
-      classAxisShape(layout),
-      combine(
-        classAxisAccess('logits', args.logits, layout),
-        statisticsAccess(statistics),
-        targetClassAccess(args.target, args.weight, layout.classes, args.ignoreIndex),
-        totalWeightAccess(weightSum, layout.classes),
-        smoothingUniforms(args.labelSmoothing, layout.classes),
-        upstreamAccess(dy, reduction, scale),
-      ),
-      `void main() {
-  ${classAxisOutputCoords(layout)}
-  float u = upstream(s);
-  int y = targetClass(s);
-  if (isnan(u) || y == INVALID) { setOutput(NAN); return; }
-  if (y == IGNORED) { setOutput(0.0); return; }
-  if (isinf(u)) { setOutput(NAN); return; }
-  float wy = classWeight(y);
-  float lp = (logitsAt(site, c) - rowMax(s)) - rowLogSum(s);
-  float p = exp(lp);
-  float g = c == y
-    ? keep * wy * expm1Accurate(lp) + smoothing * (totalWeight() * p - wy)
-    : p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
-  setOutput(g * u);
-}`,
-    );
-    return [viewAs(gradient, args.logits.shape)];
-  },
-};
-
-/** `sampleLoss` and `sampleDenominator` of cross-entropy with class indices (see `crossEntropyIndicesWebGL`). */
-function indicesTerms(args: CrossEntropyIndicesArgs, statistics: RowStatistics, weightSum: tf.Tensor | null): GlslPart {
-  const { layout } = args;
-  return combine(
-    statisticsAccess(statistics),
-    targetClassAccess(args.target, args.weight, layout.classes, args.ignoreIndex),
-    totalWeightAccess(weightSum, layout.classes),
-    smoothingUniforms(args.labelSmoothing, layout.classes),
-    {
+  access(args, [maxima, logSums, weightSum]) {
+    return combine(statisticsAccess({ maxima, logSums }), totalWeightAccess(weightSum ?? null, args.layout.classes), {
       inputs: [],
       uniforms: [],
       glsl: `
-float sampleLoss(int s) {
-  int y = targetClass(s);
-  if (y == IGNORED) return 0.0;
-  if (y == INVALID) return NAN;
+float sampleLoss(int s, int y) {
   ivec2 site = logitsSite(s);
   float m = rowMax(s);
   float ls = rowLogSum(s);
@@ -216,6 +155,69 @@ float sampleLoss(int s) {
   }
   return loss;
 }
+float gradientAt(int s, ivec2 site, int c, int y) {
+  float wy = classWeight(y);
+  float lp = (logitsAt(site, c) - rowMax(s)) - rowLogSum(s);
+  float p = exp(lp);
+  return c == y
+    ? keep * wy * expm1Accurate(lp) + smoothing * (totalWeight() * p - wy)
+    : p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
+}`,
+    });
+  },
+};
+
+/**
+ * Two classes (the binary-as-two-class head), from the margin `d = z_other - z_y` alone, with no
+ * statistics: `-lp_y = softplus(d)` and `-lp_other = softplus(-d)`, accurate for confident samples,
+ * and `R = (1-ε)·w_y + (ε/2)·(w_y + w_other)`:
+ *
+ *     loss_n = (1-ε)·w_y·softplus(d) + (ε/2)·(w_y·softplus(d) + w_other·softplus(-d))
+ *     ∂loss_n/∂z_other = σ(d)·R - (ε/2)·w_other = -∂loss_n/∂z_y
+ */
+const twoClassMethod: IndicesMethod = {
+  statistics() {
+    return [];
+  },
+  access() {
+    return {
+      inputs: [],
+      uniforms: [],
+      glsl: `
+float sampleLoss(int s, int y) {
+  ivec2 site = logitsSite(s);
+  float d = logitsAt(site, 1 - y) - logitsAt(site, y);
+  float wy = classWeight(y);
+  float targetLoss = keep * wy * softplus(d);
+  return smoothing > 0.0 ? targetLoss + smoothing * (wy * softplus(d) + classWeight(1 - y) * softplus(-d)) : targetLoss;
+}
+float gradientAt(int s, ivec2 site, int c, int y) {
+  float d = logitsAt(site, 1 - y) - logitsAt(site, y);
+  float wy = classWeight(y);
+  float wOther = classWeight(1 - y);
+  float other = sigmoid(d) * (keep * wy + smoothing * (wy + wOther)) - smoothing * wOther;
+  return c == y ? -other : other;
+}`,
+    };
+  },
+};
+
+/** The GLSL every method shares: the targets, label smoothing, and `sampleLoss(s)`/`sampleDenominator(s)` over any target. */
+function indicesAccess(args: CrossEntropyIndicesArgs, method: IndicesMethod, statistics: tf.Tensor[]): GlslPart {
+  const { layout } = args;
+  return combine(
+    classAxisAccess('logits', args.logits, layout),
+    targetClassAccess(args.target, args.weight, layout.classes, args.ignoreIndex),
+    smoothingUniforms(args.labelSmoothing, layout.classes),
+    method.access(args, statistics),
+    {
+      inputs: [],
+      uniforms: [],
+      glsl: `
+float sampleLoss(int s) {
+  int y = targetClass(s);
+  return y == IGNORED ? 0.0 : y == INVALID ? NAN : sampleLoss(s, y);
+}
 float sampleDenominator(int s) {
   int y = targetClass(s);
   return y == IGNORED ? 0.0 : y == INVALID ? NAN : classWeight(y);
@@ -225,19 +227,64 @@ float sampleDenominator(int s) {
 }
 
 /**
+ * Cross-entropy with class-index targets `y` on webgl, PyTorch's formula:
+ *
+ *     loss_n = (1-ε)·(-w_y·lp_y) + (ε/C)·Σ_c(-w_c·lp_c)      (0 where y = ignoreIndex)
+ *     'mean' = Σ_n loss_n / Σ_{n not ignored} w_{y_n}          (NaN when that is 0)
+ *
+ * computed as `softmaxMethod` says, or `twoClassMethod` for two classes. A target that is neither an
+ * integer in [0, C) nor ignoreIndex is never used as an index: its sample's loss and gradient are NaN,
+ * and the whole loss and gradient for 'mean' and 'sum'.
+ *
+ * Programs: the statistics (two or three; none for two classes), then the per-sample loss ('none') or
+ * two reduction levels; backward: the upstream scale ('mean', 'sum') and the gradient.
+ */
+export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
+  differentiable: ['logits'],
+  forward(args, recording) {
+    const { layout, reduction } = args;
+    const samples = layout.outer * layout.inner;
+    const method = layout.classes === 2 ? twoClassMethod : softmaxMethod;
+    const statistics = method.statistics(args, classAxisAccess('logits', args.logits, layout), samples);
+    const terms = { samples, ...indicesAccess(args, method, statistics) };
+    if (reduction === 'none') return { value: tf.reshape(perSampleLosses(terms), args.sampleShape), saved: recording ? statistics : [] };
+    const partials = partialMeans(terms);
+    return { value: reducePartialMeans(partials, samples, reduction), saved: recording ? [...statistics, partials] : [] };
+  },
+  backward(dy, args, saved) {
+    const { layout, reduction } = args;
+    const samples = layout.outer * layout.inner;
+    const method = layout.classes === 2 ? twoClassMethod : softmaxMethod;
+    const statistics = reduction === 'none' ? saved : saved.slice(0, -1);
+    const scale = reduction === 'none' ? 1 : upstreamScale(saved[saved.length - 1], samples, dy, reduction);
+    const gradient = runProgram(
+      classAxisShape(layout),
+      combine(indicesAccess(args, method, statistics), upstreamAccess(dy, reduction, scale)),
+      `void main() {
+  ${classAxisOutputCoords(layout)}
+  float u = upstream(s);
+  int y = targetClass(s);
+  if (isnan(u) || y == INVALID) { setOutput(NAN); return; }
+  if (y == IGNORED) { setOutput(0.0); return; }
+  setOutput(isinf(u) ? NAN : gradientAt(s, site, c, y) * u);
+}`,
+    );
+    return [viewAs(gradient, args.logits.shape)];
+  },
+};
+
+/**
  * `T = Σ_c w_c·t'_c` of each sample, `[samples]`, with `t' = (1-ε)·t + ε/C`: one program. It is
  * needed once per gradient row, so it is computed once per sample.
  */
 function targetMass(target: GlslPart, weighting: GlslPart, samples: number): tf.Tensor {
-  return runProgram(
-    [samples],
+  return runOverIndices(
+    samples,
     combine(target, weighting),
-    `void main() {
-  ivec2 site = targetsSite(getOutputCoords());
+    `ivec2 site = targetsSite(index);
   float total = 0.0;
   for (int c = 0; c < classes; c++) total += smoothedWeight(site, c);
-  setOutput(total);
-}`,
+  setOutput(total);`,
   );
 }
 

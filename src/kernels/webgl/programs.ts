@@ -231,9 +231,38 @@ export interface SampleTerms extends GlslPart {
   samples: number;
 }
 
+/**
+ * A near-square `[rows, width]` with `rows · width = count`. A program writes an output of that shape
+ * several times faster than one row of `count` (SwiftShader shades 2×2 quads and spreads the rows over
+ * its threads), and it reshapes to `[count]` for free.
+ */
+function gridShape(count: number): [number, number] {
+  let width = Math.max(1, Math.floor(Math.sqrt(count)));
+  while (count % width !== 0) width--;
+  return [count / width, width];
+}
+
+/**
+ * Runs `body` (GLSL that calls `setOutput`, with `int index` in [0, count)) over `count` outputs laid
+ * out as `gridShape(count)`, after the functions of `part`; the result has shape `[count]`.
+ */
+export function runOverIndices(count: number, part: GlslPart, body: string): tf.Tensor {
+  const shape = gridShape(count);
+  const output = runProgram(
+    shape,
+    combine(part, uniforms({ name: 'gridWidth', type: 'int', value: shape[1] })),
+    `void main() {
+  ivec2 rc = getOutputCoords();
+  int index = rc.x * gridWidth + rc.y;
+  ${body}
+}`,
+  );
+  return tf.reshape(output, [count]);
+}
+
 /** 'none': every sample's loss, `[samples]`: one program. */
 export function perSampleLosses(terms: SampleTerms): tf.Tensor {
-  return runProgram([terms.samples], terms, 'void main() { setOutput(sampleLoss(getOutputCoords())); }');
+  return runOverIndices(terms.samples, terms, 'setOutput(sampleLoss(index));');
 }
 
 /** Samples per block of the first reduction level: about √samples, so that both levels loop about as long. */
@@ -242,30 +271,42 @@ function reductionBlockSize(samples: number): number {
 }
 
 /**
- * The first level of 'mean' and 'sum': `[blocks, 2]`, per block of `reductionBlockSize` samples the
- * mean of `sampleLoss` (column 0) and of `sampleDenominator` (column 1), each NaN when one of its
- * terms is. Means, not sums: a float16 texture holds them. One program.
+ * The first level of 'mean' and 'sum': `[2, blocks]`, per block of `reductionBlockSize` samples the
+ * mean of `sampleLoss` (row 0) and of `sampleDenominator` (row 1), each NaN when one of its terms is.
+ * Means, not sums: a float16 texture holds them. One program.
  */
 export function partialMeans(terms: SampleTerms): tf.Tensor {
   const blockSize = reductionBlockSize(terms.samples);
-  const sizes = uniforms({ name: 'samples', type: 'int', value: terms.samples }, { name: 'blockSize', type: 'int', value: blockSize });
-  return runProgram(
-    [Math.ceil(terms.samples / blockSize), 2],
+  const blocks = Math.ceil(terms.samples / blockSize);
+  const sizes = uniforms(
+    { name: 'samples', type: 'int', value: terms.samples },
+    { name: 'blocks', type: 'int', value: blocks },
+    { name: 'blockSize', type: 'int', value: blockSize },
+  );
+  const partials = runOverIndices(
+    2 * blocks,
     combine(terms, sizes),
-    `void main() {
-  ivec2 bk = getOutputCoords();
-  int first = bk.x * blockSize;
+    `bool isLoss = index < blocks;
+  int first = (isLoss ? index : index - blocks) * blockSize;
   int end = min(first + blockSize, samples);
   float total = 0.0;
   bool invalid = false;
-  for (int s = first; s < end; s++) {
-    float term = bk.y == 0 ? sampleLoss(s) : sampleDenominator(s);
-    invalid = invalid || isnan(term);
-    total += term;
+  if (isLoss) {
+    for (int s = first; s < end; s++) {
+      float term = sampleLoss(s);
+      invalid = invalid || isnan(term);
+      total += term;
+    }
+  } else {
+    for (int s = first; s < end; s++) {
+      float term = sampleDenominator(s);
+      invalid = invalid || isnan(term);
+      total += term;
+    }
   }
-  setOutput(invalid ? NAN : total / float(blockSize));
-}`,
+  setOutput(invalid ? NAN : total / float(blockSize));`,
   );
+  return tf.reshape(partials, [2, blocks]);
 }
 
 /** The partial means summed over blocks: GLSL `sumPartialMeans()` sets `loss`, `denominator` (sums of block means) and `invalid`. */
@@ -273,7 +314,7 @@ function partialMeansSum(partials: tf.Tensor, samples: number): GlslPart {
   return {
     inputs: [['partials', partials]],
     uniforms: [
-      { name: 'blocks', type: 'int', value: partials.shape[0] },
+      { name: 'blocks', type: 'int', value: partials.size / 2 },
       { name: 'blockSize', type: 'float', value: reductionBlockSize(samples) },
     ],
     glsl: `
@@ -282,8 +323,8 @@ float denominator = 0.0;
 bool invalid = false;
 void sumPartialMeans() {
   for (int b = 0; b < blocks; b++) {
-    float blockLoss = getPartials(b, 0);
-    float blockDenominator = getPartials(b, 1);
+    float blockLoss = getPartials(0, b);
+    float blockDenominator = getPartials(1, b);
     invalid = invalid || isnan(blockLoss) || isnan(blockDenominator);
     loss += blockLoss;
     denominator += blockDenominator;
