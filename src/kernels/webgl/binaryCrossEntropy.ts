@@ -10,7 +10,9 @@ import {
   upstreamAccess,
   upstreamScale,
   viewAs,
+  unpackedTensors,
 } from './programs';
+import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Reads the probabilities and targets element by element, flattened, with their weight (`weightAt(e)`),
@@ -51,7 +53,8 @@ float logOneMinusOverX(float x) {
  */
 export const binaryCrossEntropyWebGL: DeviceKernel<BinaryCrossEntropyArgs> = {
   differentiable: ['input', 'target'],
-  forward(args, recording) {
+  forward(received, recording) {
+    const args = unpackedTensors(received);
     const samples = args.input.size;
     const terms = {
       samples,
@@ -72,7 +75,9 @@ float sampleDenominator(int e) { return invalidProbability(getProbabilities(e)) 
     const partials = partialMeans(terms);
     return { value: reducePartialMeans(partials, samples, args.reduction), saved: recording && args.poison ? [partials] : [] };
   },
-  backward(dy, args, saved) {
+  backward(upstreamGradient, received, saved) {
+    const args = unpackedTensors(received);
+    const dy = webglUnpacked(upstreamGradient);
     const { reduction } = args;
     const samples = args.input.size;
     const scale =

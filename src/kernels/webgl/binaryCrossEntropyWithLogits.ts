@@ -9,7 +9,9 @@ import {
   runOverIndices,
   upstreamAccess,
   viewAs,
+  unpackedTensors,
 } from './programs';
+import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Reads the logits and targets element by element, flattened, with their weights (`weightAt(e)`,
@@ -44,7 +46,8 @@ vec2 softplusPair(float x) {
  */
 export const binaryCrossEntropyWithLogitsWebGL: DeviceKernel<BinaryCrossEntropyWithLogitsArgs> = {
   differentiable: ['input', 'target'],
-  forward(args) {
+  forward(received) {
+    const args = unpackedTensors(received);
     const samples = args.input.size;
     const terms = {
       samples,
@@ -63,7 +66,9 @@ float sampleDenominator(int e) { return 1.0; }`,
     if (args.reduction === 'none') return { value: tf.reshape(perSampleLosses(terms), args.input.shape), saved: [] };
     return { value: reducePartialMeans(partialMeans(terms), samples, args.reduction), saved: [] };
   },
-  backward(dy, args) {
+  backward(upstreamGradient, received) {
+    const args = unpackedTensors(received);
+    const dy = webglUnpacked(upstreamGradient);
     const samples = args.input.size;
     const part = combine(elementAccess(args), upstreamAccess(dy, args.reduction, args.reduction === 'mean' ? 1 / samples : 1));
     const gradient = (formula: string) =>

@@ -17,7 +17,9 @@ import {
   upstreamAccess,
   upstreamScale,
   viewAs,
+  unpackedTensors,
 } from './programs';
+import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Cross-entropy on webgl. Both kernels start from two row statistics of the logits `z`, computed once
@@ -241,7 +243,8 @@ float sampleDenominator(int s) {
  */
 export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
   differentiable: ['logits'],
-  forward(args, recording) {
+  forward(received, recording) {
+    const args = unpackedTensors(received);
     const { layout, reduction } = args;
     const samples = layout.outer * layout.inner;
     const method = layout.classes === 2 ? twoClassMethod : softmaxMethod;
@@ -251,7 +254,9 @@ export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
     const partials = partialMeans(terms);
     return { value: reducePartialMeans(partials, samples, reduction), saved: recording ? [...statistics, partials] : [] };
   },
-  backward(dy, args, saved) {
+  backward(upstreamGradient, received, saved) {
+    const args = unpackedTensors(received);
+    const dy = webglUnpacked(upstreamGradient);
     const { layout, reduction } = args;
     const samples = layout.outer * layout.inner;
     const method = layout.classes === 2 ? twoClassMethod : softmaxMethod;
@@ -311,7 +316,8 @@ float smoothedWeight(ivec2 site, int c) { return classWeight(c) * (keep * target
  */
 export const crossEntropyProbabilitiesWebGL: DeviceKernel<CrossEntropyProbabilitiesArgs> = {
   differentiable: ['logits', 'target'],
-  forward(args, recording) {
+  forward(received, recording) {
+    const args = unpackedTensors(received);
     const { layout, reduction } = args;
     const samples = layout.outer * layout.inner;
     const logits = classAxisAccess('logits', args.logits, layout);
@@ -343,7 +349,9 @@ float sampleDenominator(int s) { return 1.0; }`,
     if (reduction === 'none') return { value: tf.reshape(perSampleLosses(terms), args.sampleShape), saved: kept };
     return { value: reducePartialMeans(partialMeans(terms), samples, reduction), saved: kept };
   },
-  backward(dy, args, saved) {
+  backward(upstreamGradient, received, saved) {
+    const args = unpackedTensors(received);
+    const dy = webglUnpacked(upstreamGradient);
     const { layout, reduction } = args;
     const samples = layout.outer * layout.inner;
     const [maxima, logSums] = saved;

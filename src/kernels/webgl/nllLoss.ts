@@ -13,7 +13,9 @@ import {
   upstreamAccess,
   upstreamScale,
   viewAs,
+  unpackedTensors,
 } from './programs';
+import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Negative log-likelihood of log-probabilities `x` against class indices `y` on webgl, PyTorch's formula:
@@ -31,7 +33,8 @@ import {
  */
 export const nllLossWebGL: DeviceKernel<NllArgs> = {
   differentiable: ['logProbabilities'],
-  forward(args, recording) {
+  forward(received, recording) {
+    const args = unpackedTensors(received);
     const { layout, reduction } = args;
     const samples = layout.outer * layout.inner;
     const terms = {
@@ -60,7 +63,9 @@ float sampleDenominator(int s) {
     const partials = partialMeans(terms);
     return { value: reducePartialMeans(partials, samples, reduction), saved: recording ? [partials] : [] };
   },
-  backward(dy, args, saved) {
+  backward(upstreamGradient, received, saved) {
+    const args = unpackedTensors(received);
+    const dy = webglUnpacked(upstreamGradient);
     const { layout, reduction } = args;
     const samples = layout.outer * layout.inner;
     const scale = reduction === 'none' ? 1 : upstreamScale(saved[0], samples, dy, reduction);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../../core/layout';
 import type { Reduction } from '../../core/options';
-import { webglRunner } from '../../core/tfjsInternals';
+import { webglRunner, webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * What the webgl kernels share: running a GLSL program on the webgl backend, the accurate math they
@@ -82,6 +82,15 @@ export function runProgram(outputShape: number[], part: GlslPart, main: string):
     'float32',
     values,
   );
+}
+
+/**
+ * `args` with every tensor as an unpacked texture (see `webglUnpacked`): a kernel calls it first, so
+ * that a packed input (the logits of a dense layer) is unpacked once, not once per program reading it.
+ */
+export function unpackedTensors<A extends object>(args: A): A {
+  const entries = Object.entries(args).map(([key, value]) => [key, value instanceof tf.Tensor ? webglUnpacked(value) : value]);
+  return Object.fromEntries(entries) as A;
 }
 
 /** `t` as `shape` (a reshape, free on webgl; `t` itself when the shape is already that). */
