@@ -26,7 +26,7 @@ function elementAccess(args: BinaryCrossEntropyWithLogitsArgs) {
     uniforms: [],
     glsl: `
 vec2 softplusPair(float x) {
-  float shared = log1pAccurate(exp(-abs(x)));
+  float shared = log1pAccurate(expAccurate(-abs(x)));
   return vec2(max(x, 0.0) + shared, max(-x, 0.0) + shared);
 }`,
   });

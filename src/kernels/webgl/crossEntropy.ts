@@ -23,10 +23,11 @@ import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Cross-entropy on webgl. Both kernels start from two row statistics of the logits `z`, computed once
- * per sample and saved for the backward pass: the row max `m` and `ls = log Σ_c exp(z_c - m)`, kept
- * apart (their sum, the log-sum-exp, rounded at the magnitude of the logits, would cost the gradient
- * 1e-3 of relative accuracy at |z| = 1e4). Then `lp_c = (z_c - m) - ls` is exact to float32 rounding,
- * and the softmax `p_c = exp(lp_c)` costs one exponential per logit in the backward pass.
+ * per sample and saved for the backward pass: the row max `m` and `rest = Σ_{c ≠ argmax} exp(z_c - m)`,
+ * so that `Σ_c exp(z_c - m) = 1 + rest` and `ls = log1p(rest)` (not their sum, the log-sum-exp: rounded
+ * at the magnitude of the logits, it would cost the gradient 1e-3 of relative accuracy at |z| = 1e4).
+ * The softmax `p_c = exp(z_c - m) / (1 + rest)` costs one exponential per logit in the backward pass and
+ * keeps float32 accuracy where a gradient cancels; `lp_c = (z_c - m) - ls` where a log-probability is needed.
  */
 
 /** The row max of each sample, `[samples]`: one program. */
@@ -42,50 +43,55 @@ function rowMax(logits: GlslPart, samples: number): tf.Tensor {
 }
 
 /**
- * `ls = log Σ_c exp(z_c - m)` of each sample, `[samples]`: one program. The max's own term, exactly 1,
- * is left out of the sum and `ls = log1p(rest)`, so that a confident sample's small loss keeps its
- * relative accuracy. NaN when the max is infinite (as PyTorch: inf - inf).
+ * `rest = Σ_c exp(z_c - m) - 1` of each sample, `[samples]`: one program. The max's own term, exactly 1,
+ * is left out of the sum, so that `ls = log1p(rest)` keeps the relative accuracy of a confident sample's
+ * small loss; the sum is compensated, as every sum over the classes here: a gradient that cancels
+ * magnifies the error of a long float32 sum. NaN when the max is infinite (as PyTorch: inf - inf).
  */
-function logSumOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf.Tensor {
+function restOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf.Tensor {
   return runOverIndices(
     samples,
     combine(logits, { inputs: [['rowMaxima', maxima]], uniforms: [], glsl: '' }),
     `ivec2 site = logitsSite(index);
   float m = getRowMaxima(index);
-  float rest = 0.0;
+  vec2 rest = vec2(0.0);
   bool skipped = false;
   for (int c = 0; c < classes; c++) {
-    float e = exp(logitsAt(site, c) - m);
+    float e = expAccurate(logitsAt(site, c) - m);
     bool isMax = !skipped && e == 1.0;
     skipped = skipped || isMax;
-    rest += isMax ? 0.0 : e;
+    rest = addCompensated(rest, isMax ? 0.0 : e);
   }
-  setOutput(isinf(m) ? NAN : log1pAccurate(rest));`,
+  setOutput(isinf(m) ? NAN : rest.x);`,
   );
 }
 
-/** The row statistics `m` and `ls` of every sample, `[samples]` each: what the kernels save. */
+/** The row statistics `m` and `rest` of every sample, `[samples]` each: what the kernels save. */
 interface RowStatistics {
   maxima: tf.Tensor;
-  logSums: tf.Tensor;
+  rests: tf.Tensor;
 }
 
 function rowStatistics(logits: GlslPart, samples: number): RowStatistics {
   const maxima = rowMax(logits, samples);
-  return { maxima, logSums: logSumOverMax(logits, maxima, samples) };
+  return { maxima, rests: restOverMax(logits, maxima, samples) };
 }
 
-/** The row statistics as GLSL `rowMax(s)` and `rowLogSum(s)`. */
-function statisticsAccess({ maxima, logSums }: RowStatistics): GlslPart {
+/**
+ * The row statistics as GLSL: `rowMax(s)`, `rowLogSum(s)` (ls), and `softmaxAt(s, site, c)` (p_c) for the
+ * logits read as `logits`.
+ */
+function statisticsAccess({ maxima, rests }: RowStatistics): GlslPart {
   return {
     inputs: [
       ['rowMaxima', maxima],
-      ['rowLogSums', logSums],
+      ['rowRests', rests],
     ],
     uniforms: [],
     glsl: `
 float rowMax(int s) { return getRowMaxima(s); }
-float rowLogSum(int s) { return getRowLogSums(s); }`,
+float rowLogSum(int s) { return log1pAccurate(getRowRests(s)); }
+float softmaxAt(int s, ivec2 site, int c) { return expAccurate(logitsAt(site, c) - rowMax(s)) / (1.0 + getRowRests(s)); }`,
   };
 }
 
@@ -128,20 +134,20 @@ interface IndicesMethod {
 }
 
 /**
- * Any number of classes, through the row statistics `m` and `ls` (and `Σw` with label smoothing and weights):
+ * Any number of classes, through the row statistics `m` and `rest` (and `Σw` with label smoothing and weights):
  *
  *     loss_n = (1-ε)·w_y·(ls + m - z_y) + (ε/C)·(Σw·ls + Σ_c w_c·(m - z_c))
- *     ∂loss_n/∂z_c = p_c·((1-ε)·w_y + (ε/C)·Σw) - (1-ε)·w_y·[c = y] - (ε/C)·w_c,   p_c = exp(z_c - m - ls)
+ *     ∂loss_n/∂z_c = p_c·((1-ε)·w_y + (ε/C)·Σw) - (1-ε)·w_y·[c = y] - (ε/C)·w_c
  *
  * with the target's entry written as `(1-ε)·w_y·expm1(lp_y) + (ε/C)·(Σw·p_y - w_y)`, accurate when p_y is near 1.
  */
 const softmaxMethod: IndicesMethod = {
   statistics(args, logits, samples) {
-    const { maxima, logSums } = rowStatistics(logits, samples);
-    return [maxima, logSums, ...(args.labelSmoothing > 0 && args.weight !== null ? [weightTotal(args.weight)] : [])];
+    const { maxima, rests } = rowStatistics(logits, samples);
+    return [maxima, rests, ...(args.labelSmoothing > 0 && args.weight !== null ? [weightTotal(args.weight)] : [])];
   },
-  access(args, [maxima, logSums, weightSum]) {
-    return combine(statisticsAccess({ maxima, logSums }), totalWeightAccess(weightSum ?? null, args.layout.classes), {
+  access(args, [maxima, rests, weightSum]) {
+    return combine(statisticsAccess({ maxima, rests }), totalWeightAccess(weightSum ?? null, args.layout.classes), {
       inputs: [],
       uniforms: [],
       glsl: `
@@ -151,18 +157,17 @@ float sampleLoss(int s, int y) {
   float ls = rowLogSum(s);
   float loss = keep * classWeight(y) * (ls + (m - logitsAt(site, y)));
   if (smoothing > 0.0) {
-    float shifted = 0.0;
-    for (int c = 0; c < classes; c++) shifted += classWeight(c) * (m - logitsAt(site, c));
-    loss += smoothing * (totalWeight() * ls + shifted);
+    vec2 shifted = vec2(0.0);
+    for (int c = 0; c < classes; c++) shifted = addCompensated(shifted, classWeight(c) * (m - logitsAt(site, c)));
+    loss += smoothing * (totalWeight() * ls + shifted.x);
   }
   return loss;
 }
 float gradientAt(int s, ivec2 site, int c, int y) {
   float wy = classWeight(y);
-  float lp = (logitsAt(site, c) - rowMax(s)) - rowLogSum(s);
-  float p = exp(lp);
+  float p = softmaxAt(s, site, c);
   return c == y
-    ? keep * wy * expm1Accurate(lp) + smoothing * (totalWeight() * p - wy)
+    ? keep * wy * expm1Accurate((logitsAt(site, c) - rowMax(s)) - rowLogSum(s)) + smoothing * (totalWeight() * p - wy)
     : p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
 }`,
     });
@@ -287,9 +292,9 @@ function targetMass(target: GlslPart, weighting: GlslPart, samples: number): tf.
     samples,
     combine(target, weighting),
     `ivec2 site = targetsSite(index);
-  float total = 0.0;
-  for (int c = 0; c < classes; c++) total += smoothedWeight(site, c);
-  setOutput(total);`,
+  vec2 total = vec2(0.0);
+  for (int c = 0; c < classes; c++) total = addCompensated(total, smoothedWeight(site, c));
+  setOutput(total.x);`,
   );
 }
 
@@ -308,7 +313,7 @@ float smoothedWeight(ivec2 site, int c) { return classWeight(c) * (keep * target
  * Cross-entropy with class-probability targets `t` on webgl, PyTorch's formula with `t' = (1-ε)·t + ε/C`:
  *
  *     loss_n = Σ_c w_c·t'_c·((m - z_c) + ls)          'mean' = Σ_n loss_n / N   (N samples, not weights)
- *     ∂loss_n/∂z_c = p_c·T_n - w_c·t'_c               T_n = Σ_c w_c·t'_c, p_c = exp(z_c - m - ls)
+ *     ∂loss_n/∂z_c = p_c·T_n - w_c·t'_c               T_n = Σ_c w_c·t'_c
  *     ∂loss_n/∂t_c = -(1-ε)·w_c·lp_c                  lp_c = (z_c - m) - ls
  *
  * Programs: row max, row log-sum, then the per-sample loss ('none') or two reduction levels; backward:
@@ -337,15 +342,15 @@ float sampleLoss(int s) {
   ivec2 site = logitsSite(s);
   float m = rowMax(s);
   float ls = rowLogSum(s);
-  float loss = 0.0;
-  for (int c = 0; c < classes; c++) loss += smoothedWeight(site, c) * ((m - logitsAt(site, c)) + ls);
-  return loss;
+  vec2 loss = vec2(0.0);
+  for (int c = 0; c < classes; c++) loss = addCompensated(loss, smoothedWeight(site, c) * ((m - logitsAt(site, c)) + ls));
+  return loss.x;
 }
 float sampleDenominator(int s) { return 1.0; }`,
         },
       ),
     };
-    const kept = recording ? [statistics.maxima, statistics.logSums] : [];
+    const kept = recording ? [statistics.maxima, statistics.rests] : [];
     if (reduction === 'none') return { value: tf.reshape(perSampleLosses(terms), args.sampleShape), saved: kept };
     return { value: reducePartialMeans(partialMeans(terms), samples, reduction), saved: kept };
   },
@@ -354,7 +359,7 @@ float sampleDenominator(int s) { return 1.0; }`,
     const dy = webglUnpacked(upstreamGradient);
     const { layout, reduction } = args;
     const samples = layout.outer * layout.inner;
-    const [maxima, logSums] = saved;
+    const [maxima, rests] = saved;
     const targets = classAxisAccess('targets', args.target, layout);
     const weighting = smoothedTargetWeights(args.weight, args.labelSmoothing, layout.classes);
     const masses = targetMass(targets, weighting, samples);
@@ -362,17 +367,16 @@ float sampleDenominator(int s) { return 1.0; }`,
       classAxisAccess('logits', args.logits, layout),
       targets,
       weighting,
-      statisticsAccess({ maxima, logSums }),
+      statisticsAccess({ maxima, rests }),
       { inputs: [['targetMasses', masses]], uniforms: [], glsl: '' },
       upstreamAccess(dy, reduction, reduction === 'mean' ? 1 / samples : 1),
     );
-    const logProbability = '(logitsAt(site, c) - rowMax(s)) - rowLogSum(s)';
     const logitGradient = runProgram(
       classAxisShape(layout),
       part,
       `void main() {
   ${classAxisOutputCoords(layout)}
-  float p = exp(${logProbability});
+  float p = softmaxAt(s, site, c);
   setOutput((p * getTargetMasses(s) - smoothedWeight(site, c)) * upstream(s));
 }`,
     );
@@ -381,7 +385,7 @@ float sampleDenominator(int s) { return 1.0; }`,
       part,
       `void main() {
   ${classAxisOutputCoords(layout)}
-  setOutput(-keep * classWeight(c) * (${logProbability}) * upstream(s));
+  setOutput(-keep * classWeight(c) * ((logitsAt(site, c) - rowMax(s)) - rowLogSum(s)) * upstream(s));
 }`,
     );
     return [viewAs(logitGradient, args.logits.shape), viewAs(targetGradient, args.target.shape)];

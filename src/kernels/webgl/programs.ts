@@ -99,13 +99,27 @@ export function viewAs(t: tf.Tensor, shape: number[]): tf.Tensor {
 }
 
 /**
- * Math every kernel needs, accurate to a few float32 ulps where the plain formula is not: `log1p(u)`,
+ * Math every kernel needs, accurate to a few float32 ulps where the plain formula is not: `exp(x)` as
+ * `2^k · exp(r)` with `r = x - k·ln 2` in two parts (GLSL's exp rounds `x·log2(e)`, 4e-6 of relative
+ * error at x = -68, which a cancelling gradient magnifies; 2^k from its bits), `log1p(u)`,
  * `log(x)` near 1 and `expm1(t)` from series near 0 (where `1 + u` or `exp(t) - 1` would round),
- * `softplus` as `max(x, 0) + log1p(exp(-|x|))` (finite for any finite x), `sigmoid` without overflow,
+ * `softplus` as `max(x, 0) + log1p(exp(-|x|))` (finite for any finite x), a compensated (Kahan) sum
+ * `addCompensated(total, term)` with `total = (sum, carried error)` for long sums over the classes, `sigmoid` without overflow,
  * and +Infinity (GLSL has no literal for it).
  */
 const MATH_GLSL = `
 float infinity() { return uintBitsToFloat(0x7f800000u); }
+float expAccurate(float x) {
+  if (!(x >= -87.0 && x <= 88.0)) return x < -104.0 ? 0.0 : exp(x);
+  float k = floor(x * 1.4426950408889634 + 0.5);
+  float r = (x - k * 0.693145751953125) - k * 1.4286067653302e-6;
+  return uintBitsToFloat(uint(int(k) + 127) << 23) * exp2(r * 1.4426950408889634);
+}
+vec2 addCompensated(vec2 total, float term) {
+  float corrected = term - total.y;
+  float sum = total.x + corrected;
+  return vec2(sum, (sum - total.x) - corrected);
+}
 float log1pAccurate(float u) {
   if (abs(u) < 0.01) return u * (1.0 - u * (0.5 - u * (1.0 / 3.0 - u * (0.25 - u * 0.2))));
   return log(1.0 + u);
@@ -113,11 +127,11 @@ float log1pAccurate(float u) {
 float logAccurate(float x) { return abs(x - 1.0) < 0.01 ? log1pAccurate(x - 1.0) : log(x); }
 float expm1Accurate(float t) {
   if (abs(t) < 0.01) return t * (1.0 + t * (0.5 + t * (1.0 / 6.0 + t * (1.0 / 24.0 + t / 120.0))));
-  return exp(t) - 1.0;
+  return expAccurate(t) - 1.0;
 }
-float softplus(float x) { return max(x, 0.0) + log1pAccurate(exp(-abs(x))); }
+float softplus(float x) { return max(x, 0.0) + log1pAccurate(expAccurate(-abs(x))); }
 float sigmoid(float x) {
-  float e = exp(-abs(x));
+  float e = expAccurate(-abs(x));
   return x >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 `;
