@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { webglUnpacked } from '../../core/tfjsInternals';
 import type { BinaryCrossEntropyArgs, DeviceKernel } from '../args';
 import {
   broadcastAccess,
@@ -12,7 +13,6 @@ import {
   viewAs,
   unpackedTensors,
 } from './programs';
-import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Reads the probabilities and targets element by element, flattened, with their weight (`weightAt(e)`),

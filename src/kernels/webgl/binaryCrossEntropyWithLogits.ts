@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { webglUnpacked } from '../../core/tfjsInternals';
 import type { BinaryCrossEntropyWithLogitsArgs, DeviceKernel } from '../args';
 import {
   broadcastAccess,
@@ -11,7 +12,6 @@ import {
   viewAs,
   unpackedTensors,
 } from './programs';
-import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Reads the logits and targets element by element, flattened, with their weights (`weightAt(e)`,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { webglUnpacked } from '../../core/tfjsInternals';
 import type { CrossEntropyIndicesArgs, CrossEntropyProbabilitiesArgs, DeviceKernel } from '../args';
 import {
   classAxisAccess,
@@ -19,7 +20,6 @@ import {
   viewAs,
   unpackedTensors,
 } from './programs';
-import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Cross-entropy on webgl. Both kernels start from two row statistics of the logits `z`, computed once
@@ -125,8 +125,8 @@ function totalWeightAccess(weightSum: tf.Tensor | null, classes: number): GlslPa
 /**
  * How cross-entropy with class indices is computed for a number of classes: the per-sample
  * statistics it saves for the backward pass (programs run when asked), and GLSL reading them:
- * `sampleLoss(s)` for a kept sample of class `y` and `gradientAt(s, site, c, y)`, the gradient of that
- * sample's loss at class `c`.
+ * `sampleLoss(s, y)`, the loss of a kept sample of class `y`, and `gradientAt(s, site, c, y)`, the
+ * gradient of that loss at class `c`.
  */
 interface IndicesMethod {
   statistics(args: CrossEntropyIndicesArgs, logits: GlslPart, samples: number): tf.Tensor[];
@@ -166,9 +166,9 @@ float sampleLoss(int s, int y) {
 float gradientAt(int s, ivec2 site, int c, int y) {
   float wy = classWeight(y);
   float p = softmaxAt(s, site, c);
-  return c == y
-    ? keep * wy * expm1Accurate((logitsAt(site, c) - rowMax(s)) - rowLogSum(s)) + smoothing * (totalWeight() * p - wy)
-    : p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
+  if (c != y) return p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
+  // An if, not ?:, which a GPU may evaluate on both sides for every class.
+  return keep * wy * expm1Accurate((logitsAt(site, c) - rowMax(s)) - rowLogSum(s)) + smoothing * (totalWeight() * p - wy);
 }`,
     });
   },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { webglUnpacked } from '../../core/tfjsInternals';
 import type { DeviceKernel, NllArgs } from '../args';
 import {
   classAxisAccess,
@@ -15,7 +16,6 @@ import {
   viewAs,
   unpackedTensors,
 } from './programs';
-import { webglUnpacked } from '../../core/tfjsInternals';
 
 /**
  * Negative log-likelihood of log-probabilities `x` against class indices `y` on webgl, PyTorch's formula:

@@ -99,13 +99,15 @@ export function viewAs(t: tf.Tensor, shape: number[]): tf.Tensor {
 }
 
 /**
- * Math every kernel needs, accurate to a few float32 ulps where the plain formula is not: `exp(x)` as
- * `2^k · exp(r)` with `r = x - k·ln 2` in two parts (GLSL's exp rounds `x·log2(e)`, 4e-6 of relative
- * error at x = -68, which a cancelling gradient magnifies; 2^k from its bits), `log1p(u)`,
- * `log(x)` near 1 and `expm1(t)` from series near 0 (where `1 + u` or `exp(t) - 1` would round),
- * `softplus` as `max(x, 0) + log1p(exp(-|x|))` (finite for any finite x), a compensated (Kahan) sum
- * `addCompensated(total, term)` with `total = (sum, carried error)` for long sums over the classes, `sigmoid` without overflow,
- * and +Infinity (GLSL has no literal for it).
+ * Math every kernel needs, accurate to a few float32 ulps where GLSL's plain formula is not:
+ * - `expAccurate(x)` as `2^k·exp2(r·log2 e)` with `r = x - k·ln 2` in two parts and `2^k` from its bits:
+ *   GLSL's exp rounds `x·log2 e` (4e-6 of relative error at x = -68), which a cancelling gradient magnifies;
+ * - `log1pAccurate(u)`, `logAccurate(x)` near 1 and `expm1Accurate(t)`, from series near 0, where
+ *   `1 + u` or `exp(t) - 1` would round;
+ * - `softplus(x) = max(x, 0) + log1p(exp(-|x|))`, finite for any finite x, and `sigmoid(x)` without overflow;
+ * - `addCompensated(total, term)`, a compensated (Kahan) sum with `total = (sum, carried error)`, for
+ *   long sums over the classes;
+ * - `infinity()`, as GLSL has no literal for it.
  */
 const MATH_GLSL = `
 float infinity() { return uintBitsToFloat(0x7f800000u); }
