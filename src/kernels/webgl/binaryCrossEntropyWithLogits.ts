@@ -37,9 +37,12 @@ vec2 softplusPair(float x) {
  * written without cancellation between large terms:
  *
  *     loss_e = w·((1-y)·softplus(x) + pw·y·softplus(-x))                 'mean' = Σ_e loss_e / N
- *     ∂loss_e/∂x = w·((1-y)·σ(x) - pw·y·σ(-x))          ∂loss_e/∂y = w·(pw·softplus(-x) - softplus(x))
+ *     ∂loss_e/∂x = w·((1+(pw-1)·y)·σ(x) - pw·y)          ∂loss_e/∂y = w·((pw-1)·softplus(-x) - x)
  *
- * finite for any finite logit; `weight` and `posWeight` broadcast against the input.
+ * finite for any finite logit; `weight` and `posWeight` broadcast against the input. The gradients are
+ * written so that they keep float32 accuracy where they are small: the input's, `L·σ(x) - pw·y` with
+ * `L = 1+(pw-1)·y`, as `(1-y) - L·σ(-x)` for x ≥ 0 (exact for a confident hard target, and σ(x) - y
+ * does not cancel when σ(x) is near y); the target's is exactly -x for pw = 1 (`softplus(-x) - softplus(x) = -x`).
  *
  * Programs: the per-element loss ('none') or two reduction levels; backward: the two gradients (the
  * mean's denominator is the element count, known on the host).
@@ -81,8 +84,10 @@ float sampleDenominator(int e) { return 1.0; }`,
   float pw = posWeightAt(e);
   setOutput(weightAt(e) * (${formula}) * upstream(e));`,
       );
-    const inputGradient = gradient('(1.0 - y) * sigmoid(x) - pw * y * sigmoid(-x)');
-    const targetGradient = gradient('pw * softplusPair(x).y - softplusPair(x).x');
+    const inputGradient = gradient(
+      'x >= 0.0 ? (1.0 - y) - (1.0 + (pw - 1.0) * y) * sigmoid(-x) : (1.0 + (pw - 1.0) * y) * sigmoid(x) - pw * y',
+    );
+    const targetGradient = gradient('(pw - 1.0) * softplusPair(x).y - x');
     return [viewAs(inputGradient, args.input.shape), viewAs(targetGradient, args.target.shape)];
   },
 };

@@ -100,8 +100,9 @@ export function viewAs(t: tf.Tensor, shape: number[]): tf.Tensor {
 
 /**
  * Math every kernel needs, accurate to a few float32 ulps where GLSL's plain formula is not:
- * - `expAccurate(x)` as `2^k·exp2(r·log2 e)` with `r = x - k·ln 2` in two parts and `2^k` from its bits:
- *   GLSL's exp rounds `x·log2 e` (4e-6 of relative error at x = -68), which a cancelling gradient magnifies;
+ * - `expAccurate(x)` as `2^k·exp(r)`, `r = x - k·ln 2` in two parts, `exp(r)` by its Taylor polynomial
+ *   (degree 7, |r| ≤ 0.35) and `2^k` from its bits, to 1 ulp: GLSL's exp rounds `x·log2 e` (4e-6 of
+ *   relative error at x = -68 on SwiftShader), which a cancelling gradient magnifies;
  * - `log1pAccurate(u)`, `logAccurate(x)` near 1 and `expm1Accurate(t)`, from series near 0, where
  *   `1 + u` or `exp(t) - 1` would round;
  * - `softplus(x) = max(x, 0) + log1p(exp(-|x|))`, finite for any finite x, and `sigmoid(x)` without overflow;
@@ -115,7 +116,8 @@ float expAccurate(float x) {
   if (!(x >= -87.0 && x <= 88.0)) return x < -104.0 ? 0.0 : exp(x);
   float k = floor(x * 1.4426950408889634 + 0.5);
   float r = (x - k * 0.693145751953125) - k * 1.4286067653302e-6;
-  return uintBitsToFloat(uint(int(k) + 127) << 23) * exp2(r * 1.4426950408889634);
+  float e = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r / 5040.0))))));
+  return uintBitsToFloat(uint(int(k) + 127) << 23) * e;
 }
 vec2 addCompensated(vec2 total, float term) {
   float corrected = term - total.y;
