@@ -94,3 +94,22 @@ export function webgpuRunner<Program, Uniform>(): ProgramRunner<Program, Uniform
   if (backend === null) return null;
   return (program, inputs, dtype, uniforms) => ownedTensor(backend.runWebGPUProgram(program, inputs, dtype, uniforms));
 }
+
+interface WebGLTextureInternals {
+  texData: { get(dataId: object): { isPacked?: boolean } | undefined };
+  unpackTensor(input: tf.TensorInfo): tf.TensorInfo;
+}
+
+/**
+ * On webgl, `t` as an unpacked texture (one value per texel), the layout that custom programs read:
+ * `t` itself when it is one already (uploads, and the outputs of most programs), else an unpacked copy
+ * owned by the caller (packed programs such as matMul leave their outputs packed). Unpacking once
+ * spares the backend from unpacking (and reshaping) it again for every program that reads it. Without
+ * these internals, `t` itself: the backend then unpacks it for each program, slower but the same.
+ */
+export function webglUnpacked(t: tf.Tensor): tf.Tensor {
+  const backend = backendWith<WebGLTextureInternals>('webgl', 'unpackTensor');
+  if (backend === null || typeof backend.texData?.get !== 'function') return t;
+  if (backend.texData.get(t.dataId)?.isPacked !== true) return t;
+  return ownedTensor(backend.unpackTensor({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
+}
