@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
-import { runVerifySuiteAsync } from 'tfjs-loss-adapter';
+import { activeImplementation, runVerifySuiteAsync } from 'tfjs-loss-adapter';
 import { checkFiniteness } from './f16.mjs';
 import { runFixtures } from './fixtures.mjs';
 
@@ -71,7 +71,7 @@ async function runSuiteOn(backend, { f16 = false } = {}) {
     await tf.ready();
     if (tf.getBackend() !== backend)
       return { backend, ran: false, reason: `tf.getBackend() is '${tf.getBackend()}' after setBackend('${backend}')` };
-    const fixtures = await runFixtures(fixtureTolerance(backend));
+    const fixtures = await runFixtures(fixtureTolerance(backend), { flushesSubnormals: backend === 'webgl' || backend === 'webgpu' });
     const tensorsBefore = tf.memory().numTensors;
     // With half-float textures only the fixtures (reported) and the finiteness check run.
     const rows = f16 ? [] : await runVerifySuiteAsync();
@@ -79,7 +79,8 @@ async function runSuiteOn(backend, { f16 = false } = {}) {
     const finiteness = f16 ? await checkFiniteness() : null;
     const threads = backend === 'wasm' && tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
     const seconds = (performance.now() - start) / 1000;
-    return { backend, ran: true, rows, leaked, fixtures, finiteness, seconds, threads, details: backendDetails(backend) };
+    const implementation = activeImplementation();
+    return { backend, ran: true, implementation, rows, leaked, fixtures, finiteness, seconds, threads, details: backendDetails(backend) };
   } catch (error) {
     return { backend, ran: false, reason: `${error && error.message ? error.message : String(error)}` };
   }

@@ -40,9 +40,9 @@ const RUNS = [
   { label: 'cpu', backend: 'cpu', isolated: false, required: true },
   { label: 'wasm', backend: 'wasm', isolated: false, required: true },
   { label: 'wasm (threads)', backend: 'wasm', isolated: true, required: true },
-  { label: 'webgl', backend: 'webgl', isolated: false, gpu: true, required: true },
+  { label: 'webgl', backend: 'webgl', isolated: false, gpu: true, kernels: 'webgl', required: true },
   // Half-float textures, as many phones give: fixture errors reported, every loss and gradient finite.
-  { label: 'webgl (f16)', backend: 'webgl', isolated: false, gpu: true, f16: true, required: true },
+  { label: 'webgl (f16)', backend: 'webgl', isolated: false, gpu: true, kernels: 'webgl', f16: true, required: true },
   { label: 'webgpu', backend: 'webgpu', isolated: false, gpu: true, required: true },
 ];
 /** `BROWSER_RUNS=webgl,webgpu` (labels, comma-separated) narrows the runs for a quick local check. */
@@ -97,6 +97,10 @@ function formatTable(results) {
  */
 function fixtureFailures(run, result) {
   const failures = [];
+  // The canary of the GPU program runners (tfjs internals): the fused kernels must be what runs.
+  if (run.kernels !== undefined && result.implementation !== run.kernels) {
+    failures.push(`${run.label}: the losses ran on '${result.implementation}', not the fused '${run.kernels}' kernels`);
+  }
   for (const row of result.fixtures) {
     if (row.cases === 0) failures.push(`${run.label}: no ${row.loss} fixture ran`);
     if (row.failures.length > 0 && !run.f16) failures.push(`${run.label}: ${row.failures.length} ${row.loss} fixtures failed`);
@@ -141,11 +145,11 @@ async function main() {
     const failed = result.ran ? result.rows.filter((row) => !row.passed) : [];
     if (result.ran) {
       console.log(
-        `${label}: ${result.rows.length} checks, ${failed.length} failed, ${result.leaked} tensors leaked, ${result.seconds.toFixed(1)} s${result.details ? `; ${result.details}` : ''}`,
+        `${label}: ${result.rows.length} checks, ${failed.length} failed, ${result.leaked} tensors leaked, kernels '${result.implementation}', ${result.seconds.toFixed(1)} s${result.details ? `; ${result.details}` : ''}`,
       );
       for (const row of result.fixtures) {
         console.log(
-          `  fixtures ${row.loss}: ${row.cases} cases, ${row.failures.length} failed, worst ${row.worst.toPrecision(2)} of tolerance, ${row.reads} reads, ${row.leaked} leaked`,
+          `  fixtures ${row.loss}: ${row.cases} cases, ${row.failures.length} failed, ${row.flushed.length} with subnormal inputs (flushed to 0 by the GPU, not compared), worst ${row.worst.toPrecision(2)} of tolerance, ${row.reads} reads, ${row.leaked} leaked`,
         );
         for (const failure of row.failures.slice(0, 3)) console.log(`    ${failure}`);
       }

@@ -24,8 +24,8 @@ export type { TensorInput } from './core/tensors';
 // How the losses run: value checks on GPU backends, and the kernel implementation.
 export { getValidation, setValidation } from './core/validation';
 export type { ValidationMode, ValidationSetting } from './core/validation';
-export { getKernelPath, setKernelPath } from './kernels/dispatch';
-export type { KernelPath } from './kernels/dispatch';
+export { activeImplementation, getKernelPath, setKernelPath } from './kernels/dispatch';
+export type { Implementation, KernelPath } from './kernels/dispatch';
 
 // The binary-as-two-class adapter and one loss for binary and multiclass heads.
 export * from './adapter';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkOneOf } from '../core/options';
 import { describeValue } from '../core/tensors';
-import { webglRunner, webgpuRunner } from '../core/tfjsInternals';
+import { webgpuRunner } from '../core/tfjsInternals';
 import { poisonInvalid, probabilitiesValidOnDevice, screenClassIndicesOnDevice } from '../core/validate';
 import { isHostMemoryBackend } from '../core/validation';
 import type {
@@ -33,6 +33,11 @@ import { nllLossHost } from './host/nllLoss';
 import { sigmoidFocalLossHost } from './host/sigmoidFocalLoss';
 import { softmaxFocalIndicesHost, softmaxFocalProbabilitiesHost } from './host/softmaxFocalLoss';
 import { twoClassLogitsHost } from './host/twoClassLogits';
+import { binaryCrossEntropyWebGL } from './webgl/binaryCrossEntropy';
+import { binaryCrossEntropyWithLogitsWebGL } from './webgl/binaryCrossEntropyWithLogits';
+import { crossEntropyIndicesWebGL, crossEntropyProbabilitiesWebGL } from './webgl/crossEntropy';
+import { nllLossWebGL } from './webgl/nllLoss';
+import { webglKernelsAvailable } from './webgl/programs';
 
 /**
  * The one dispatcher: for each loss kernel and the current backend, the implementation that runs.
@@ -97,7 +102,7 @@ function implementationFor<A>(table: KernelTable<A>, backend: string): Implement
   if (kernelPath === 'fused') return 'host';
   if (kernelPath === 'composite') return 'composite';
   if (isHostMemoryBackend(backend)) return 'host';
-  if (backend === 'webgl' && table.webgl !== undefined && webglRunner() !== null) return 'webgl';
+  if (backend === 'webgl' && table.webgl !== undefined && webglKernelsAvailable()) return 'webgl';
   if (backend === 'webgpu' && table.webgpu !== undefined && webgpuRunner() !== null) return 'webgpu';
   return 'composite';
 }
@@ -140,6 +145,7 @@ const notScreened = <A>(args: A) => ({ args, valid: null });
 const CROSS_ENTROPY_INDICES: KernelTable<CrossEntropyIndicesArgs> = {
   host: crossEntropyIndicesHost,
   composite: crossEntropyIndicesComposite,
+  webgl: crossEntropyIndicesWebGL,
   screen: screenIndices,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
@@ -148,6 +154,7 @@ const CROSS_ENTROPY_INDICES: KernelTable<CrossEntropyIndicesArgs> = {
 const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = {
   host: crossEntropyProbabilitiesHost,
   composite: crossEntropyProbabilitiesComposite,
+  webgl: crossEntropyProbabilitiesWebGL,
   screen: notScreened,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
@@ -156,6 +163,7 @@ const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = 
 const NLL: KernelTable<NllArgs> = {
   host: nllLossHost,
   composite: nllLossComposite,
+  webgl: nllLossWebGL,
   screen: screenIndices,
   input: (args) => args.logProbabilities,
   unreducedShape: (args) => args.sampleShape,
@@ -164,6 +172,7 @@ const NLL: KernelTable<NllArgs> = {
 const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
   host: binaryCrossEntropyHost,
   composite: binaryCrossEntropyComposite,
+  webgl: binaryCrossEntropyWebGL,
   screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.input) }),
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
@@ -172,6 +181,7 @@ const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
 const BINARY_CROSS_ENTROPY_WITH_LOGITS: KernelTable<BinaryCrossEntropyWithLogitsArgs> = {
   host: binaryCrossEntropyWithLogitsHost,
   composite: binaryCrossEntropyWithLogitsComposite,
+  webgl: binaryCrossEntropyWithLogitsWebGL,
   screen: notScreened,
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
@@ -230,7 +240,16 @@ export function twoClassLogits(z: tf.Tensor, samples: number): tf.Tensor2D {
   return onHost ? twoClassLogitsHost(z, samples) : twoClassLogitsComposite(z, samples);
 }
 
-/** The implementation a loss runs on `backend` (default: the current one), for reports and benchmarks. */
+/**
+ * Where the losses run on `backend` (default: the current one) under the current `KernelPath`: `'host'`,
+ * `'webgl'`, `'webgpu'` or `'composite'`. On webgl and webgpu it says whether the fused GPU kernels are
+ * in use (they need WebGL 2, or the webgpu backend's program runner).
+ *
+ * ```js
+ * await tf.setBackend('webgl');
+ * activeImplementation();   // 'webgl'
+ * ```
+ */
 export function activeImplementation(backend: string = tf.getBackend()): Implementation {
   return implementationFor(CROSS_ENTROPY_INDICES, backend);
 }
