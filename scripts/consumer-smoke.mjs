@@ -78,9 +78,13 @@ function checkTarball(packed, landed) {
       `bin '${name}' -> ${target} is in the tarball with a node shebang`,
     );
   }
-  const allowed = /^(dist\/(cjs|esm)\/|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/;
+  const allowed = /^(dist\/(cjs|esm)\/|python\/record_fixture\.py$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/;
   const stray = [...files].filter((path) => !allowed.test(path));
-  check(stray.length === 0, `the tarball holds only dist/, package.json and the docs${stray.length ? ` (also: ${stray.join(', ')})` : ''}`);
+  check(
+    stray.length === 0,
+    `the tarball holds only dist/, the fixture recorder, package.json and the docs${stray.length ? ` (also: ${stray.join(', ')})` : ''}`,
+  );
+  check(files.has('python/record_fixture.py'), 'python/record_fixture.py (the PyTorch fixture recorder) is in the tarball');
   for (const required of ['README.md', 'LICENSE', 'CHANGELOG.md']) check(files.has(required), `${required} is in the tarball`);
   // Modules that register something when imported (a layer class for serialization, Jest matchers)
   // must be listed in sideEffects, or a bundler drops `import 'tfjs-loss-adapter/jest'` altogether.
