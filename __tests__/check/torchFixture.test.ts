@@ -9,6 +9,7 @@ import {
   TorchFixture,
   TorchFixtureCase,
 } from '../../src/check/torchFixture';
+import { loadLoss } from '../../src/cli/loadLoss';
 import { binaryCrossEntropyWithLogits } from '../../src/losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../../src/losses/crossEntropy';
 import { nllLoss } from '../../src/losses/nllLoss';
@@ -20,7 +21,7 @@ const readJson = (path: string) => JSON.parse(readFileSync(join(ROOT, path), 'ut
 const CE = 'examples/fixtures/cross-entropy.json';
 const NON_FINITE = '__tests__/check/fixtures/non-finite.json';
 const LIBRARY: Record<string, typeof crossEntropy> = { crossEntropy, nllLoss, binaryCrossEntropyWithLogits };
-const smoothing = require('../cli/fixtures/smoothing-loss.js') as Record<'correct' | 'dividedByCPlusOne', typeof crossEntropy>;
+const SMOOTHING_LOSS = join(__dirname, '..', 'cli', 'fixtures', 'smoothing-loss.js');
 
 /** `fixture` with the first number of `tensor` (of its first case) multiplied by 1 + 1e-3. */
 function perturbed(fixture: TorchFixture, tensor: (c: TorchFixtureCase) => { values: unknown[] }): TorchFixture {
@@ -80,9 +81,11 @@ describeEachBackend('checkTorchFixture', () => {
     expect(report.summary).toMatch(/^1 of 1 cases fail/);
   });
 
-  it('fails a user loss that smooths labels with ε/(C + 1), and passes the one with ε/C', () => {
-    expect(checkTorchFixture(smoothing.correct, readJson(CE)).failures).toEqual([]);
-    const report = checkTorchFixture(smoothing.dividedByCPlusOne, readJson(CE));
+  it('fails a user loss that smooths labels with ε/(C + 1), and passes the one with ε/C', async () => {
+    const correct = await loadLoss(SMOOTHING_LOSS, 'correct');
+    const dividedByCPlusOne = await loadLoss(SMOOTHING_LOSS, 'dividedByCPlusOne');
+    expect(checkTorchFixture(correct.loss, readJson(CE)).failures).toEqual([]);
+    const report = checkTorchFixture(dividedByCPlusOne.loss, readJson(CE));
     expect(report.failures.map((f) => f.split(';')[0])).toEqual([
       "case 'crossEntropy 0': value differs in 1 of 1 element",
       "case 'crossEntropy 0': gradient of input differs in 31 of 32 elements",
