@@ -6,7 +6,6 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { runVerifySuiteAsync } from 'tfjs-loss-adapter';
 import { checkFiniteness } from './f16.mjs';
 import { runFixtures } from './fixtures.mjs';
-import { installProbes } from './probes.mjs';
 
 // The server maps /wasm/ to @tensorflow/tfjs-backend-wasm/dist, which holds the three .wasm binaries.
 setWasmPaths('/wasm/');
@@ -72,7 +71,7 @@ async function runSuiteOn(backend, { f16 = false } = {}) {
     await tf.ready();
     if (tf.getBackend() !== backend)
       return { backend, ran: false, reason: `tf.getBackend() is '${tf.getBackend()}' after setBackend('${backend}')` };
-    const fixtures = await runFixtures(installProbes(), fixtureTolerance(backend));
+    const fixtures = await runFixtures(fixtureTolerance(backend));
     const tensorsBefore = tf.memory().numTensors;
     // With half-float textures only the fixtures (reported) and the finiteness check run.
     const rows = f16 ? [] : await runVerifySuiteAsync();

@@ -8,6 +8,7 @@ import bceFixtures from '../__tests__/fixtures/binaryCrossEntropy.json';
 import bceWithLogitsFixtures from '../__tests__/fixtures/binaryCrossEntropyWithLogits.json';
 import crossEntropyFixtures from '../__tests__/fixtures/crossEntropy.json';
 import nllFixtures from '../__tests__/fixtures/nllLoss.json';
+import { watch } from './probes.mjs';
 
 const LOSSES = {
   binaryCrossEntropy: { loss: binaryCrossEntropy, fixtures: bceFixtures },
@@ -21,7 +22,7 @@ const isFixtureTensor = (o) => typeof o === 'object' && o !== null && 'shape' in
 const makeTensor = (t, dtype = 'float32') => tf.tensor(t.values.map(decode), t.shape, dtype);
 
 /** One case: errors relative to the tolerance (≤ 1 passes) of the value and each gradient, reads, leaks. */
-async function runCase(loss, c, probes, tolerance) {
+async function runCase(loss, c, tolerance) {
   const before = tf.memory().numTensors;
   const input = makeTensor(c.input);
   const target = makeTensor(c.target, c.target.dtype);
@@ -30,10 +31,7 @@ async function runCase(loss, c, probes, tolerance) {
   const differentiable = c.grad.target === null ? [input] : [input, target];
   // The upstream gradient of 'none' as tf.grads' dy (a sum of products would not run on an empty batch on webgl).
   const objective = (x, t = target) => loss(x, t, options);
-  const { result, reads } = probes.measure(() => [
-    loss(input, target, options),
-    ...tf.grads(objective)(differentiable, upstream ?? undefined),
-  ]);
+  const { result, reads } = watch(() => [loss(input, target, options), ...tf.grads(objective)(differentiable, upstream ?? undefined)]);
   const [value, ...gradients] = await Promise.all(result.map((t) => t.data()));
   const expected = [c.value, c.grad.input, c.grad.target].filter((e) => e !== null);
   const quantities = ['value', 'grad.input', 'grad.target'];
@@ -49,7 +47,7 @@ async function runCase(loss, c, probes, tolerance) {
  * Every fixture case of every loss on the current backend. Returns per loss: cases, failures (with the
  * quantity and the worst element), the worst error as a fraction of its tolerance, reads, leaks.
  */
-export async function runFixtures(probes, tolerance) {
+export async function runFixtures(tolerance) {
   const report = [];
   for (const [name, { loss, fixtures }] of Object.entries(LOSSES)) {
     const row = { loss: name, cases: 0, failures: [], worst: 0, reads: 0, leaked: 0 };
@@ -57,7 +55,7 @@ export async function runFixtures(probes, tolerance) {
       row.cases++;
       let outcome;
       try {
-        outcome = await runCase(loss, c, probes, tolerance);
+        outcome = await runCase(loss, c, tolerance);
       } catch (error) {
         row.failures.push(`${c.name}: threw ${error.message}`);
         continue;

@@ -1,44 +1,46 @@
-// Counters around the current tfjs backend, for the browser test and benchmark: how many times a
-// loss reads data back to the host, and how many GPU programs it dispatches. Every shader dispatch
-// goes through the backend's `runWebGLProgram` / `runWebGPUProgram` (tf.profile misses those that
-// compileAndRun starts), and every read-back through its `read` / `readSync`.
+// Watches the current tfjs backend while a loss runs: how often it reads data back to the host, how
+// many GPU programs it dispatches, and the peak of `tf.memory().numBytes`. Every shader dispatch goes
+// through the backend's `runWebGLProgram` / `runWebGPUProgram` (tf.profile misses those compileAndRun
+// starts), every read-back through its `read` / `readSync`, and the byte count only grows when the
+// engine tracks a new tensor.
 import * as tf from '@tensorflow/tfjs';
 
-/** The backend methods a probe wraps: the ones the current backend has. */
-const READ_METHODS = ['read', 'readSync', 'readToGPU'];
-const PROGRAM_METHODS = ['runWebGLProgram', 'runWebGPUProgram'];
+const COUNTED = { reads: ['read', 'readSync', 'readToGPU'], programs: ['runWebGLProgram', 'runWebGPUProgram'] };
 
 /**
- * Counts the calls of the backend's read and program methods while `counting` is on. Install once
- * per backend (after tf.setBackend); `measure(f)` runs f and returns its result with the counts.
+ * Runs `f` (synchronous: it only queues GPU work) with the backend's read and program methods and the
+ * engine's tensor tracking wrapped, then restores them. Returns f's result, the reads and programs it
+ * caused (programs null on a backend without a program runner), and its peak bytes above the start.
  */
-export function installProbes() {
+export function watch(f) {
   const backend = tf.backend();
+  const engine = tf.engine();
   const counts = { reads: 0, programs: 0 };
-  let counting = false;
-  const wrap = (methods, key) => {
+  const restore = [];
+  const wrap = (target, method, onCall) => {
+    const original = target[method];
+    if (typeof original !== 'function') return false;
+    target[method] = function watched(...args) {
+      const result = original.apply(this, args);
+      onCall(this);
+      return result;
+    };
+    restore.push(() => (target[method] = original));
+    return true;
+  };
+  const before = tf.memory().numBytes;
+  let peak = before;
+  let hasRunner = false;
+  for (const [key, methods] of Object.entries(COUNTED)) {
     for (const method of methods) {
-      const original = backend[method];
-      if (typeof original !== 'function') continue;
-      backend[method] = function counted(...args) {
-        if (counting) counts[key]++;
-        return original.apply(this, args);
-      };
+      const wrapped = wrap(backend, method, () => counts[key]++);
+      if (key === 'programs') hasRunner ||= wrapped;
     }
-  };
-  wrap(READ_METHODS, 'reads');
-  wrap(PROGRAM_METHODS, 'programs');
-  return {
-    /** Runs `f` (synchronous: it only queues GPU work) and counts what it read and dispatched. */
-    measure(f) {
-      counts.reads = 0;
-      counts.programs = 0;
-      counting = true;
-      try {
-        return { result: f(), reads: counts.reads, programs: counts.programs };
-      } finally {
-        counting = false;
-      }
-    },
-  };
+  }
+  wrap(engine, 'trackTensor', (self) => (peak = Math.max(peak, self.state.numBytes)));
+  try {
+    return { result: f(), reads: counts.reads, programs: hasRunner ? counts.programs : null, peakBytes: peak - before };
+  } finally {
+    restore.forEach((undo) => undo());
+  }
 }

@@ -1,41 +1,36 @@
 #!/usr/bin/env node
-// `npm run test:browser`: the verify suite in a real browser. Bundles browser/entry.mjs with esbuild
-// (the library through its own exports map, i.e. dist/esm: run `npm run build` first), serves it on a
-// random localhost port with the tfjs-backend-wasm binaries, drives Debian's Chromium headless with
-// playwright-core (no browser is ever downloaded), runs `runVerifySuite()` on cpu, wasm (single- and
-// multi-threaded) and webgl, one fresh page each, and prints one table. Every check must pass on cpu
-// and both wasm builds, without leaking a tensor; webgl is reported (it runs on Chromium's software
-// renderer here), or why it did not run.
+// `npm run test:browser`: the verify suite and every PyTorch fixture in a real browser. Bundles
+// browser/entry.mjs with esbuild (the library through its own exports map, i.e. dist/esm: run `npm run
+// build` first), serves it on a random localhost port with the tfjs-backend-wasm binaries, drives
+// Debian's Chromium headless with playwright-core (no browser is ever downloaded; all of this is
+// scripts/browser.mjs), and runs `runVerifySuiteAsync()` and the fixtures (read with `await data()`)
+// on cpu, wasm (single- and multi-threaded), webgl, webgl with half-float textures, and webgpu, one
+// fresh page each. Every check and fixture must pass, nothing may leak, and on webgl and webgpu a loss
+// and its gradient must never read data back to the host; with half-float textures every loss and
+// gradient must stay finite for logits in [-30, 30].
 //
 //   node scripts/browser-test.mjs            the test (exit 1 on a failure)
 //   node scripts/browser-test.mjs --serve    only serve the page, to open it in a browser by hand
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import * as esbuild from 'esbuild';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import {
+  CHROMIUM,
+  CROSS_ORIGIN_ISOLATION,
+  HEADLESS_FLAGS,
+  SWIFTSHADER_WEBGL_FLAGS,
+  SWIFTSHADER_WEBGPU_FLAGS,
+  baseUrl,
+  bundlePage,
+  launchChromium,
+  newPage,
+  serve,
+  withTimeout,
+} from './browser.mjs';
 import { ROOT } from './entries.mjs';
 
 const require = createRequire(import.meta.url);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/**
- * Headless as root in a container: no sandbox, no GPU, nothing that phones home. WebGL then needs
- * Chromium's software renderer: ANGLE on SwiftShader, which Chromium only offers for WebGL when told
- * that the (unsafe for untrusted content) SwiftShader fallback is fine: we load only our own page.
- */
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
+/** No GPU here: WebGL and WebGPU on Chromium's software renderer, SwiftShader (see scripts/browser.mjs). */
+const CHROMIUM_FLAGS = [...HEADLESS_FLAGS, ...SWIFTSHADER_WEBGL_FLAGS, ...SWIFTSHADER_WEBGPU_FLAGS];
 /**
  * What runs, one fresh page each. The wasm backend runs twice: on a plain page (single-threaded SIMD,
  * what most sites get) and on a cross-origin isolated page (COOP/COEP headers), where tfjs picks its
@@ -48,66 +43,16 @@ const RUNS = [
   { label: 'webgl', backend: 'webgl', isolated: false, gpu: true, required: true },
   // Half-float textures, as many phones give: fixture errors reported, every loss and gradient finite.
   { label: 'webgl (f16)', backend: 'webgl', isolated: false, gpu: true, f16: true, required: true },
+  { label: 'webgpu', backend: 'webgpu', isolated: false, gpu: true, required: true },
 ];
 /** `BROWSER_RUNS=webgl,webgpu` (labels, comma-separated) narrows the runs for a quick local check. */
 const SELECTED_RUNS = process.env.BROWSER_RUNS?.split(',') ?? null;
 const SUITE_TIMEOUT_MS = 240_000;
 
-async function bundlePage() {
-  const result = await esbuild.build({
-    entryPoints: [join(ROOT, 'browser/entry.mjs')],
-    bundle: true,
-    write: false,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2020',
-    logLevel: 'warning',
-  });
-  return result.outputFiles[0].contents;
-}
-
-/** The headers that make a page cross-origin isolated, which SharedArrayBuffer (wasm threads) needs. */
-const CROSS_ORIGIN_ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-
-/** A static server for the page, its bundle and the .wasm binaries; nothing else is reachable. */
-function serve(bundle) {
-  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-  const routes = {
-    '/': { type: 'text/html', body: () => readFileSync(join(ROOT, 'browser/index.html')) },
-    '/isolated': { type: 'text/html', body: () => readFileSync(join(ROOT, 'browser/index.html')), headers: CROSS_ORIGIN_ISOLATION },
-    '/bundle.js': { type: 'text/javascript', body: () => bundle },
-  };
-  const server = createServer((request, response) => {
-    const path = new URL(request.url, 'http://localhost').pathname;
-    const wasm = /^\/wasm\/([\w.-]+\.wasm)$/.exec(path);
-    const route = wasm ? { type: 'application/wasm', body: () => readFileSync(join(wasmDir, wasm[1])) } : routes[path];
-    try {
-      if (!route) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
-      const body = route.body();
-      response.writeHead(200, { 'content-type': route.type, 'content-length': body.length, ...route.headers });
-      response.end(body);
-    } catch (error) {
-      response.writeHead(error.code === 'ENOENT' ? 404 : 500).end(String(error.message));
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** One fresh page per run, so a backend that breaks its context cannot take the others with it. */
 async function runOn(context, url, run) {
   const { label, backend, isolated } = run;
-  const page = await context.newPage();
-  const messages = [];
-  page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
-  page.on('pageerror', (error) => messages.push(`pageerror: ${error.message}`));
+  const { page, messages } = await newPage(context);
   try {
     await page.goto(isolated ? `${url}isolated` : url);
     const result = await withTimeout(
@@ -166,34 +111,26 @@ function fixtureFailures(run, result) {
 
 async function main() {
   const start = Date.now();
-  const server = await serve(await bundlePage());
-  const url = `http://127.0.0.1:${server.address().port}/`;
+  const page = { file: 'browser/index.html' };
+  const server = await serve(
+    { '/': page, '/isolated': { ...page, headers: CROSS_ORIGIN_ISOLATION } },
+    await bundlePage('browser/entry.mjs'),
+  );
+  const url = baseUrl(server);
   if (process.argv.includes('--serve')) {
     console.log(`serving the test page at ${url} (Ctrl-C to stop)`);
     return 0;
   }
-  if (!existsSync(CHROMIUM)) {
-    server.close();
-    throw new Error(
-      `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
-    );
-  }
-  const userDataDir = mkdtempSync(join(tmpdir(), 'tfjs-loss-adapter-chromium-'));
-  let context;
+  let browser;
   const results = [];
   try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      timeout: 60_000,
-    });
-    console.log(`${CHROMIUM} (${context.browser()?.version() ?? 'version unknown'}) at ${url}`);
-    for (const run of RUNS) if (SELECTED_RUNS === null || SELECTED_RUNS.includes(run.label)) results.push(await runOn(context, url, run));
+    browser = await launchChromium(CHROMIUM_FLAGS);
+    console.log(`${CHROMIUM} (${browser.version}) at ${url}`);
+    for (const run of RUNS)
+      if (SELECTED_RUNS === null || SELECTED_RUNS.includes(run.label)) results.push(await runOn(browser.context, url, run));
   } finally {
-    await context?.close();
+    await browser?.close();
     server.close();
-    rmSync(userDataDir, { recursive: true, force: true });
   }
 
   console.log(`\n${formatTable(results)}\n`);

@@ -9,7 +9,14 @@ export { crossEntropy } from './losses/crossEntropy';
 export type { CrossEntropyOptions } from './losses/crossEntropy';
 export { nllLoss } from './losses/nllLoss';
 export type { NllLossOptions } from './losses/nllLoss';
-export { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss } from './losses/modules';
+export { sigmoidFocalLoss } from './losses/sigmoidFocalLoss';
+export type { SigmoidFocalLossOptions } from './losses/sigmoidFocalLoss';
+export { softmaxFocalLoss } from './losses/softmaxFocalLoss';
+export type { SoftmaxFocalLossOptions } from './losses/softmaxFocalLoss';
+export type { SoftmaxLossOptions } from './losses/softmaxLoss';
+export { klDivergence } from './losses/klDivergence';
+export type { KlDivergenceOptions, KlReduction } from './losses/klDivergence';
+export { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, NLLLoss, SigmoidFocalLoss, SoftmaxFocalLoss } from './losses/modules';
 export { LossInputError } from './core/errors';
 export type { Reduction } from './core/options';
 export type { TensorInput } from './core/tensors';
@@ -67,6 +74,12 @@ export type {
   ReferenceResult,
   ReferenceTensor,
 } from './check/reference';
+export { referenceKlDivergence, referenceSigmoidFocalLoss, referenceSoftmaxFocalLoss } from './check/referenceFocal';
+export type {
+  ReferenceKlDivergenceOptions,
+  ReferenceSigmoidFocalLossOptions,
+  ReferenceSoftmaxFocalLossOptions,
+} from './check/referenceFocal';
 export {
   checkTorchFixture,
   checkTorchFixtureAsync,

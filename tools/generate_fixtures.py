@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the PyTorch golden fixtures of the four losses to __tests__/fixtures/<loss>.json.
+"""Writes the PyTorch golden fixtures of the losses to __tests__/fixtures/<loss>.json.
 
 Run by hand with Debian's PyTorch (never in CI):
 
@@ -16,8 +16,17 @@ class-probability targets of cross-entropy), else `null`. For reduction 'none' t
 `sum(loss * upstream)` with the stored random `upstream`; for 'mean' and 'sum' it is of the loss.
 Channels-last cases (`classAxis: -1`) are computed on the channels-first tensors and stored moved.
 NaN and infinities are written as the strings "NaN", "Infinity" and "-Infinity".
+
+The focal losses: `sigmoidFocalLoss` is torchvision's `sigmoid_focal_loss`, value and autograd
+gradients; where that gradient is not finite in float64 (0·∞ in `(1 - p_t)^γ` at saturated logits
+with 0 < γ < 1), the closed form of `sigmoid_focal_gradients` stands in, after the script has checked
+that it agrees with torchvision on every element where torchvision is finite. PyTorch has no
+multiclass focal loss: `softmax_focal_loss` below is its formula in float64 torch ops with autograd,
+`(1 - p)^γ` as `exp(γ·log(1 - p))` from a log-sum-exp of the other classes; the script checks it
+against the direct `(1 - p) ** γ` wherever that is finite, and at γ = 0 against `F.cross_entropy`.
 """
 
+import functools
 import json
 import math
 import pathlib
@@ -25,6 +34,7 @@ import pathlib
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torchvision
 
 SEED = 20240613
 OUT_DIR = pathlib.Path(__file__).resolve().parent.parent / "__tests__" / "fixtures"
@@ -108,7 +118,7 @@ def evaluate(loss_fn, input32, target, torch_kwargs, reduction, target_is_float)
     value = loss_fn(x, y, **kwargs)
     upstream = None
     objective = value
-    if reduction == "none":
+    if reduction == "none" or (reduction is None and value.dim() > 0):
         upstream = normal(value.shape)
         objective = (value * upstream.double()).sum()
     wrt = [x, y] if target_is_float else [x]
@@ -184,7 +194,7 @@ def class_weight(classes):
 
 def torch_class_kwargs(options):
     """The library's class-loss options under torch's names."""
-    names = {"weight": "weight", "ignoreIndex": "ignore_index", "labelSmoothing": "label_smoothing"}
+    names = {"weight": "weight", "ignoreIndex": "ignore_index", "labelSmoothing": "label_smoothing", "gamma": "gamma"}
     return {names[k]: v for k, v in options.items() if k in names}
 
 
@@ -529,6 +539,272 @@ def bce_with_logits_fixtures():
     return cases
 
 
+# ----------------------------------------------------------------------------- focal losses
+
+GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
+
+
+def assert_close_where_finite(what, direct, stable):
+    """The direct formula agrees with the stable one (to 1e-8) wherever the direct one is finite."""
+    finite = torch.isfinite(direct)
+    error = (direct - stable)[finite].abs()
+    bound = 1e-8 + 1e-6 * stable[finite].abs()  # the direct formulas lose digits to 1 - p in float64
+    if not bool((error <= bound).all()):
+        worst = int((error - bound).argmax())
+        raise SystemExit(f"{what}: direct and stable formulas differ by {float((error - bound).max())}: {direct[finite][worst]} vs {stable[finite][worst]}")
+
+
+def log_softplus(z):
+    """log(softplus(z)), finite for every finite z (softplus underflows below -745)."""
+    return torch.where(z < -30, z, torch.log(F.softplus(z)))
+
+
+def sigmoid_focal_gradients(x, y, alpha, gamma):
+    """Per element, the closed-form derivatives of torchvision's loss, with every power of q = 1 - p_t
+    taken in log space: d/dx = a_t·((σ(x) - y)·q^γ + γ·ce·q^(γ-1)·(1-2y)·σ(x)σ(-x)),
+    d/dy = (2α-1)·ce·q^γ + a_t·(-x·q^γ + γ·(σ(-x) - σ(x))·ce·q^(γ-1))."""
+    log_sig, log_sig_neg = F.logsigmoid(x), F.logsigmoid(-x)
+    log_q = torch.logaddexp(torch.log(y) + log_sig_neg, torch.log1p(-y) + log_sig)
+    log_ce = torch.logaddexp(torch.log1p(-y) + log_softplus(x), torch.log(y) + log_softplus(-x))
+    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    modulation = torch.exp(gamma * log_q) if gamma != 0 else torch.ones_like(x)
+    alpha_t = alpha * y + (1 - alpha) * (1 - y) if alpha >= 0 else torch.ones_like(y)
+    focus_x = gamma * ce * (1 - 2 * y) * torch.exp((gamma - 1) * log_q + log_sig + log_sig_neg) if gamma != 0 else 0
+    focus_y = gamma * (log_sig_neg.exp() - log_sig.exp()) * torch.exp((gamma - 1) * log_q + log_ce) if gamma != 0 else 0
+    dx = alpha_t * ((log_sig.exp() - y) * modulation + focus_x)
+    dy = (2 * alpha - 1 if alpha >= 0 else 0) * ce * modulation + alpha_t * (-x * modulation + focus_y)
+    return dx, dy
+
+
+class TorchvisionSigmoidFocalLoss(torch.autograd.Function):
+    """torchvision's sigmoid_focal_loss, its autograd gradient where finite, the closed form elsewhere."""
+
+    @staticmethod
+    def forward(ctx, x, y, alpha, gamma, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.options = (alpha, gamma, reduction)
+        return torchvision.ops.sigmoid_focal_loss(x, y, alpha=alpha, gamma=gamma, reduction=reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        alpha, gamma, reduction = ctx.options
+        with torch.enable_grad():
+            xg, yg = x.detach().requires_grad_(True), y.detach().requires_grad_(True)
+            value = torchvision.ops.sigmoid_focal_loss(xg, yg, alpha=alpha, gamma=gamma, reduction=reduction)
+            direct = torch.autograd.grad(value, [xg, yg], grad)
+        scale = grad / x.numel() if reduction == "mean" else grad
+        closed = [g * scale for g in sigmoid_focal_gradients(x, y, alpha, gamma)]
+        for name, d, c in zip(("d/dx", "d/dy"), direct, closed):
+            assert_close_where_finite(f"sigmoid focal {name}", d, c)
+        return tuple(torch.where(torch.isfinite(d), d, c) for d, c in zip(direct, closed)) + (None, None, None)
+
+
+def sigmoid_focal_loss(x, y, alpha=0.25, gamma=2.0, reduction="none"):
+    return TorchvisionSigmoidFocalLoss.apply(x, y, alpha, gamma, reduction)
+
+
+def softmax_focal_loss(x, y, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean", gamma=2.0,
+                       direct=False):
+    """-Σ_c w_c·t'_c·(1 - p_c)^γ·lp_c over the class axis (1, or 0 unbatched), t' the smoothed one-hot
+    index or probabilities; 'mean' with F.cross_entropy's denominators (Σ w[y] over kept indices, N for
+    probabilities), the target and smoothing terms reduced apart as F.cross_entropy does (so a mean
+    over weights summing to 0 is NaN). `direct` takes `(1 - p) ** γ` as written, for the check."""
+    dim = 0 if x.dim() == 1 else 1
+    classes = x.shape[dim]
+    w = torch.ones(classes, dtype=x.dtype) if weight is None else weight
+    w = w.reshape([classes] + [1] * (x.dim() - dim - 1))
+    lp = F.log_softmax(x, dim)
+    if direct:
+        modulation = (1 - lp.exp()) ** gamma
+    elif gamma == 0:
+        modulation = torch.ones_like(x)
+    else:
+        last = x.movedim(dim, -1)
+        diagonal = torch.eye(classes, dtype=torch.bool)
+        others = torch.where(diagonal, torch.tensor(-math.inf, dtype=x.dtype), last.unsqueeze(-2).expand(*last.shape, classes))
+        log_rest = torch.logsumexp(others, -1) - torch.logsumexp(last, -1, keepdim=True)  # log(1 - p_c)
+        modulation = torch.exp(gamma * log_rest).movedim(-1, dim)
+    terms = -w * modulation * lp
+    if y.dtype.is_floating_point:
+        per_sample = (((1 - label_smoothing) * y + label_smoothing / classes) * terms).sum(dim)
+        return per_sample if reduction == "none" else per_sample.sum() / (per_sample.numel() if reduction == "mean" else 1)
+    kept = y != ignore_index
+    safe = torch.where(kept, y, torch.zeros_like(y))
+    target_term = torch.where(kept, terms.gather(dim, safe.unsqueeze(dim)).squeeze(dim), torch.zeros((), dtype=x.dtype))
+    smoothing_term = torch.where(kept, terms.sum(dim), torch.zeros((), dtype=x.dtype))
+    if reduction == "none":
+        return (1 - label_smoothing) * target_term + (label_smoothing / classes) * smoothing_term
+    denominator = torch.where(kept, w.reshape(-1)[safe], torch.zeros((), dtype=x.dtype)).sum() if reduction == "mean" else 1
+    loss = (1 - label_smoothing) * target_term.sum() / denominator
+    if label_smoothing > 0:
+        loss = loss + (label_smoothing / classes) * smoothing_term.sum() / denominator
+    return loss
+
+
+def checked_softmax_focal_loss(x, y, **kwargs):
+    """softmax_focal_loss, checked in value and gradient against the direct formula (and F.cross_entropy at γ = 0)."""
+    references = [functools.partial(softmax_focal_loss, direct=True)]
+    if kwargs.get("gamma", 2.0) == 0:
+        references.append(lambda x, y, gamma, **rest: F.cross_entropy(x, y, **rest))
+    for reference in references:
+        a, b = [xi.detach().clone().requires_grad_(True) for xi in (x, x)]
+        ya, yb = [yi.detach().clone().requires_grad_(y.dtype.is_floating_point) for yi in (y, y)]
+        stable, other = softmax_focal_loss(a, ya, **kwargs), reference(b, yb, **{"gamma": 2.0, **kwargs})
+        assert_close_where_finite("softmax focal value", other.detach(), stable.detach())
+        if stable.numel() > 0 and bool(torch.isfinite(stable).all()):
+            wrt = lambda inputs: [t for t in inputs if t.requires_grad]
+            grads = torch.autograd.grad(stable.sum(), wrt([a, ya]), allow_unused=True)
+            others = torch.autograd.grad(other.sum(), wrt([b, yb]), allow_unused=True)
+            for g, h in zip(grads, others):
+                if g is not None and h is not None:
+                    assert_close_where_finite("softmax focal gradient", h, g)
+    return softmax_focal_loss(x, y, **kwargs)
+
+
+def sigmoid_focal_fixtures():
+    name = "sigmoidFocalLoss"
+    logits = lambda shape: normal(shape, 2.5)
+    cases = []
+    for shape in ([6], [4, 3], [2, 3, 2, 2]):
+        cases.append(make_case(f"{name} {shape_name(shape)} defaults", sigmoid_focal_loss, logits(shape),
+                               hard_labels(shape), {}, None, True, {}))
+    # Every gamma with alpha on, off and high, hard and soft targets, every reduction.
+    for gamma in GAMMAS:
+        for alpha in (0.25, -1.0, 0.9):
+            for soft in (False, True):
+                shape = [4, 3] if soft else [2, 3, 2]
+                options = {"alpha": alpha, "gamma": gamma}
+                x = logits(shape)
+                y = elementwise_targets(shape, soft)
+                for reduction in REDUCTIONS:
+                    cases.append(make_case(f"{name} {shape_name(shape)} {'soft' if soft else 'hard'} targets alpha {alpha} "
+                                           f"gamma {gamma} {reduction}", sigmoid_focal_loss, x, y, options, reduction,
+                                           True, options))
+    for alpha in (0.0, 1.0):
+        options = {"alpha": alpha}
+        cases.append(make_case(f"{name} [6] alpha {alpha} mean", sigmoid_focal_loss, logits([6]), uniform([6]),
+                               options, "mean", True, options))
+    # Extreme logits: |z| up to 1e4 with hard and soft targets (torchvision saturates; 0 < γ < 1 included).
+    x = f32([1e4, -1e4, 1e4, -1e4, 1e4, -1e4, 88.0, -88.0, 104.0, -104.0, 30.0, -30.0, 20.0, -17.0, 1e-6, 0.0])
+    y = f32([1.0, 0.0, 0.0, 1.0, 0.3, 0.7, 1.0, 0.0, 1.0, 0.5, 1.0, 0.0, 1.0, 0.0, 1.0, 0.25])
+    for gamma in GAMMAS:
+        for alpha in (0.25, -1.0):
+            options = {"alpha": alpha, "gamma": gamma}
+            for reduction in REDUCTIONS:
+                cases.append(make_case(f"{name} [16] extreme logits alpha {alpha} gamma {gamma} {reduction}",
+                                       sigmoid_focal_loss, x, y, options, reduction, True, options))
+    for reduction in REDUCTIONS:
+        cases.append(make_case(f"{name} [] scalar {reduction}", sigmoid_focal_loss, f32(-1.5), f32(1.0), {},
+                               reduction, True, {}))
+        for shape in ([0], [0, 3]):
+            cases.append(make_case(f"{name} {shape_name(shape)} empty {reduction}", sigmoid_focal_loss, logits(shape),
+                                   uniform(shape), {}, reduction, True, {}))
+    return cases
+
+
+def softmax_focal_fixtures():
+    name = "softmaxFocalLoss"
+    loss = checked_softmax_focal_loss
+    logits = lambda shape: normal(shape, 2.0)
+    option_sets = [(f"gamma {g}", lambda c, g=g: ({"gamma": g}, None)) for g in GAMMAS]
+    option_sets += [
+        ("weight", lambda c: ({"weight": class_weight(c)}, None)),
+        ("ignoreIndex hits gamma 0.5", lambda c: ({"gamma": 0.5}, -100)),
+        ("ignoreIndex 1", lambda c: ({"ignoreIndex": 1}, 1)),
+        ("labelSmoothing gamma 1", lambda c: ({"labelSmoothing": 0.1, "gamma": 1.0}, None)),
+        ("weight+ignoreIndex+labelSmoothing gamma 5",
+         lambda c: ({"weight": class_weight(c), "ignoreIndex": -100, "labelSmoothing": 0.3, "gamma": 5.0}, -100)),
+        ("weight+ignoreIndex 0+labelSmoothing gamma 0",
+         lambda c: ({"weight": class_weight(c), "ignoreIndex": 0, "labelSmoothing": 0.05, "gamma": 0.0}, 0)),
+        ("weight+labelSmoothing gamma 0.5", lambda c: ({"weight": class_weight(c), "labelSmoothing": 0.2, "gamma": 0.5}, None)),
+    ]
+    cases = index_cases(name, loss, logits, option_sets)
+    cases += channels_last_index_cases(name, loss, logits, {"labelSmoothing": 0.15, "gamma": 0.5})
+    cases += edge_index_cases(name, loss, logits, smoothing=True)
+    for shape in CLASS_SHAPES:
+        classes = class_count(shape)
+        class_dim = 0 if len(shape) == 1 else 1
+        for gamma in GAMMAS:
+            options = {"gamma": gamma, "weight": class_weight(classes), "labelSmoothing": 0.1} if gamma in (0.5, 2.0) else {"gamma": gamma}
+            label = "+weight+labelSmoothing" if "weight" in options else ""
+            x = logits(shape)
+            t = probabilities(shape, class_dim)
+            for reduction in REDUCTIONS:
+                cases.append(make_case(f"{name} {shape_name(shape)} probability targets gamma {gamma}{label} {reduction}",
+                                       loss, x, t, options, reduction, True, torch_class_kwargs(options)))
+    for shape in CLASS_SHAPES[2:]:
+        options = {"weight": class_weight(3), "labelSmoothing": 0.1, "gamma": 1.0}
+        for reduction in REDUCTIONS:
+            cases.append(make_case(f"{name} {shape_name(shape)} probability targets channels-last weight+labelSmoothing "
+                                   f"gamma 1 {reduction}", loss, logits(shape), probabilities(shape, 1), options,
+                                   reduction, True, torch_class_kwargs(options), class_last=True))
+    # Extreme logits: |z| up to 1e4 (1 - p underflows to 0 for the confident rows), every gamma.
+    extreme = f32([[1e4, -1e4, 0.0, 5.0], [-1e4, -1e4, -1e4, -9999.0], [3e3, -2e3, 1e4, 1e4],
+                   [80.0, -80.0, 88.7, -103.0], [1e-6, -1e-6, 0.0, 2e-6], [40.0, 0.0, 0.0, 0.0]])
+    targets = torch.tensor([1, 3, 0, 2, 1, 0])
+    for gamma in GAMMAS:
+        for label, options in [("", {"gamma": gamma}),
+                               (" weight+labelSmoothing", {"gamma": gamma, "weight": f32([0.5, 2.0, 1.0, 1.25]),
+                                                           "labelSmoothing": 0.1})]:
+            for reduction in REDUCTIONS:
+                cases.append(make_case(f"{name} [6,4] extreme logits gamma {gamma}{label} {reduction}", loss, extreme,
+                                       targets, options, reduction, False, torch_class_kwargs(options)))
+            t = probabilities([6, 4], 1)
+            t[0] = f32([0.0, 1.0, 0.0, 0.0])
+            cases.append(make_case(f"{name} [6,4] extreme logits probability targets gamma {gamma}{label} mean", loss,
+                                   extreme, t, options, "mean", True, torch_class_kwargs(options)))
+    wide = normal([3, 10], 3.0)
+    for reduction in ("mean", "none"):
+        options = {"weight": class_weight(10), "labelSmoothing": 0.1, "gamma": 2.0}
+        cases.append(make_case(f"{name} [3,10] ten classes weight+labelSmoothing {reduction}", loss, wide,
+                               index_targets([3, 10]), options, reduction, False, torch_class_kwargs(options)))
+    return cases
+
+
+# ----------------------------------------------------------------------------- KL divergence
+
+def kl_div(x, t, log_target=False, **kwargs):
+    return F.kl_div(x, t, log_target=log_target, **kwargs)
+
+
+def kl_divergence_fixtures():
+    name = "klDivergence"
+    kl_reductions = ("mean", "batchmean", "sum", "none")
+    cases = []
+    for shape in ([5], [4, 3], [2, 3, 4], [2, 3, 2, 2]):
+        class_dim = 0 if len(shape) == 1 else 1
+        x = log_probabilities(shape, class_dim)
+        t = probabilities(shape, class_dim)
+        cases.append(make_case(f"{name} {shape_name(shape)} defaults", kl_div, x, t, {}, None, True, {}))
+        for log_target in (False, True):
+            options = {"logTarget": True} if log_target else {}
+            kwargs = {"log_target": True} if log_target else {}
+            x = log_probabilities(shape, class_dim)
+            t = log_probabilities(shape, class_dim) if log_target else probabilities(shape, class_dim)
+            for reduction in kl_reductions:
+                cases.append(make_case(f"{name} {shape_name(shape)}{' logTarget' if log_target else ''} {reduction}",
+                                       kl_div, x, t, options, reduction, True, kwargs))
+    # Targets of exactly 0 (adding 0; their gradient is NaN, 0/0 in PyTorch's xlogy), arbitrary inputs.
+    x = normal([3, 4], 3.0)
+    t = f32([[0.0, 0.5, 0.5, 0.0], [1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]])
+    for reduction in kl_reductions:
+        cases.append(make_case(f"{name} [3,4] zero targets, arbitrary inputs {reduction}", kl_div, x, t, {}, reduction,
+                               True, {}))
+    x = f32([[-1e4, -0.5, -30.0], [-88.0, -1e-6, -20.0]])
+    for log_target in (False, True):
+        t = f32([[-1e4, -1.0, -104.0], [-3.0, -1e-7, -0.5]]) if log_target else f32([[1e-30, 0.3, 0.7], [1e-6, 1.0, 0.5]])
+        options = {"logTarget": True} if log_target else {}
+        for reduction in kl_reductions:
+            cases.append(make_case(f"{name} [2,3] extreme values{' logTarget' if log_target else ''} {reduction}", kl_div,
+                                   x, t, options, reduction, True, {"log_target": log_target}))
+    for reduction in kl_reductions:
+        cases.append(make_case(f"{name} [] scalar {reduction}", kl_div, f32(-1.5), f32(0.4), {}, reduction, True, {}))
+        cases.append(make_case(f"{name} [0,3] empty {reduction}", kl_div, normal([0, 3]), uniform([0, 3]), {},
+                               reduction, True, {}))
+    return cases
+
+
 # ----------------------------------------------------------------------------- main
 
 FIXTURES = {
@@ -536,6 +812,9 @@ FIXTURES = {
     "nllLoss": nll_fixtures,
     "binaryCrossEntropy": bce_fixtures,
     "binaryCrossEntropyWithLogits": bce_with_logits_fixtures,
+    "sigmoidFocalLoss": sigmoid_focal_fixtures,
+    "softmaxFocalLoss": softmax_focal_fixtures,
+    "klDivergence": kl_divergence_fixtures,
 }
 
 

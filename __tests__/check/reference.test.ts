@@ -6,6 +6,7 @@ import {
   referenceCrossEntropy,
   referenceNllLoss,
 } from '../../src/check/reference';
+import { referenceKlDivergence, referenceSigmoidFocalLoss, referenceSoftmaxFocalLoss } from '../../src/check/referenceFocal';
 import { LossInputError } from '../../src/core/errors';
 import {
   FIXTURE_LOSSES,
@@ -29,6 +30,16 @@ import {
  */
 const RTOL = 1e-12;
 const ATOL = 1e-14;
+/**
+ * torchvision's sigmoid focal loss forms `1 - p_t` by a subtraction in float64, which loses digits
+ * where it is small: against the exact number its gradients are off by up to 1.2e-9 (the fixture
+ * generator checks them to 1e-8), so its fixtures are compared at that floor. The softmax focal
+ * fixtures' autograd through a log-sum-exp of the other classes rounds at logits near 100 to 8e-12.
+ */
+const TOLERANCE: Partial<Record<FixtureLoss, { rtol: number; atol: number }>> = {
+  sigmoidFocalLoss: { rtol: 1e-9, atol: 1e-8 },
+  softmaxFocalLoss: { rtol: 1e-10, atol: ATOL },
+};
 
 type ReferenceFunction = (
   input: ReferenceTensor,
@@ -42,6 +53,9 @@ const REFERENCES: Record<FixtureLoss, ReferenceFunction> = {
   binaryCrossEntropyWithLogits: referenceBinaryCrossEntropyWithLogits,
   crossEntropy: referenceCrossEntropy,
   nllLoss: referenceNllLoss,
+  sigmoidFocalLoss: referenceSigmoidFocalLoss,
+  softmaxFocalLoss: referenceSoftmaxFocalLoss,
+  klDivergence: referenceKlDivergence,
 };
 
 function referenceTensor(t: FixtureTensor): ReferenceTensor {
@@ -54,8 +68,9 @@ function runReference(loss: FixtureLoss, c: FixtureCase): ReferenceResult {
   return REFERENCES[loss](referenceTensor(c.input), target, options, c.upstream === null ? undefined : float32Values(c.upstream));
 }
 
-function expectClose(actual: ArrayLike<number>, expected: FixtureTensor, what: string): void {
-  const check = closeTo(actual, float64Values(expected), RTOL, ATOL);
+function expectClose(actual: ArrayLike<number>, expected: FixtureTensor, what: string, loss?: FixtureLoss): void {
+  const { rtol, atol } = (loss === undefined ? undefined : TOLERANCE[loss]) ?? { rtol: RTOL, atol: ATOL };
+  const check = closeTo(actual, float64Values(expected), rtol, atol);
   expect(check.pass ? 'close' : `${what}: ${check.message}`).toBe('close');
 }
 
@@ -66,13 +81,13 @@ for (const loss of FIXTURE_LOSSES) {
     test.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
       const result = runReference(loss, c);
       expect(result.value.shape).toEqual(c.value.shape);
-      expectClose(result.value.values, c.value, 'value');
-      expectClose(result.grad.input, c.grad.input, 'grad.input');
+      expectClose(result.value.values, c.value, 'value', loss);
+      expectClose(result.grad.input, c.grad.input, 'grad.input', loss);
       if (c.grad.target === null) {
         expect(result.grad.target).toBeNull();
       } else {
         expect(result.grad.target).not.toBeNull();
-        expectClose(result.grad.target ?? [], c.grad.target, 'grad.target');
+        expectClose(result.grad.target ?? [], c.grad.target, 'grad.target', loss);
       }
     });
   });

@@ -7,7 +7,15 @@ import * as path from 'path';
  */
 
 /** The losses with a fixture file `__tests__/fixtures/<loss>.json`. */
-export const FIXTURE_LOSSES = ['binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'crossEntropy', 'nllLoss'] as const;
+export const FIXTURE_LOSSES = [
+  'binaryCrossEntropy',
+  'binaryCrossEntropyWithLogits',
+  'crossEntropy',
+  'nllLoss',
+  'sigmoidFocalLoss',
+  'softmaxFocalLoss',
+  'klDivergence',
+] as const;
 export type FixtureLoss = (typeof FIXTURE_LOSSES)[number];
 
 type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';

@@ -8,6 +8,7 @@ import {
   referenceCrossEntropy,
   referenceNllLoss,
 } from '../../src/check/reference';
+import { referenceKlDivergence, referenceSigmoidFocalLoss, referenceSoftmaxFocalLoss } from '../../src/check/referenceFocal';
 import {
   activeImplementation,
   binaryCrossEntropyKernel,
@@ -16,8 +17,12 @@ import {
   crossEntropyProbabilitiesKernel,
   getKernelPath,
   KernelPath,
+  klDivergenceKernel,
   nllLossKernel,
   setKernelPath,
+  sigmoidFocalLossKernel,
+  softmaxFocalIndicesKernel,
+  softmaxFocalProbabilitiesKernel,
 } from '../../src/kernels/dispatch';
 import { LossInputError } from '../../src/core/errors';
 import { describeEachBackend } from '../helpers/backends';
@@ -440,6 +445,131 @@ describeEachBackend('kernel paths', () => {
         tf.dispose([logits, target]);
       });
     });
+  });
+
+  describe('softmax focal loss', () => {
+    const cases: Array<{ name: string; shape: number[]; options: ClassOptions; gamma: number; probabilities?: boolean }> = [];
+    for (const reduction of REDUCTIONS) {
+      for (const gamma of [0, 0.5, 2]) {
+        cases.push({
+          name: `weights, smoothing 0.2, ignoreIndex 1, gamma ${gamma}, ${reduction}`,
+          shape: [6, 4],
+          options: { reduction, weight: [0.5, 2, 1, 3], labelSmoothing: 0.2, ignoreIndex: 1 },
+          gamma,
+        });
+      }
+      cases.push({ name: `K-dim [2, C, 3], gamma 5, ${reduction}`, shape: [2, 4, 3], options: { reduction }, gamma: 5 });
+      cases.push({
+        name: `channels-last probabilities, weights, smoothing, gamma 1, ${reduction}`,
+        shape: [2, 3, 4],
+        options: { reduction, classAxis: -1, weight: [1, 0, 2, 0.5], labelSmoothing: 0.1 },
+        gamma: 1,
+        probabilities: true,
+      });
+    }
+    cases.forEach(({ name, shape, options, gamma, probabilities }, caseIndex) => {
+      it(`${name}, extreme logits: both paths give the reference value and gradients`, () => {
+        const args = { ...classArgs(shape, options), gamma };
+        const samples = sizeOf(args.sampleShape);
+        const logitValues = makeLogits(sizeOf(shape), 700 + caseIndex, 4, true);
+        const next = random(800 + caseIndex);
+        const logits = tf.tensor(logitValues, shape);
+        // Soft targets in [0, 1/C): rows that need not sum to 1 (PyTorch does not require distributions).
+        const target = probabilities
+          ? tf.tensor(
+              Array.from({ length: sizeOf(shape) }, () => next() / args.layout.classes),
+              shape,
+            )
+          : tf.tensor(
+              Array.from({ length: samples }, () => Math.floor(next() * args.layout.classes)),
+              args.sampleShape,
+              'int32',
+            );
+        const targetValues = Array.from(target.dataSync());
+        const weight = options.weight === undefined ? undefined : { shape: [args.layout.classes], values: float32(options.weight) };
+        const loss = probabilities
+          ? (x: tf.Tensor, t: tf.Tensor) =>
+              tf.tidy(() => softmaxFocalProbabilitiesKernel({ ...args, weight: weightTensor(options.weight), logits: x, target: t }))
+          : (x: tf.Tensor) =>
+              tf.tidy(() => softmaxFocalIndicesKernel({ ...args, weight: weightTensor(options.weight), logits: x, target, poison: false }));
+        expectPathsMatchReference(
+          loss,
+          probabilities ? [logits, target] : [logits],
+          (upstream) =>
+            referenceSoftmaxFocalLoss(
+              { shape, values: logitValues },
+              { shape: probabilities ? shape : args.sampleShape, values: targetValues },
+              { ...options, weight, gamma },
+              upstream,
+            ),
+          args.reduction === 'none' ? samples : 1,
+          name,
+        );
+        tf.dispose([logits, target]);
+      });
+    });
+  });
+
+  describe('sigmoid focal loss and KL divergence', () => {
+    // 70 elements, extreme logits among them; hard and soft targets.
+    const shape = [10, 7];
+    const n = sizeOf(shape);
+    const targetValues = float32(Array.from({ length: n }, (_, k) => (k % 3 === 0 ? (k * 0.37) % 1 : k % 2)));
+    for (const reduction of REDUCTIONS) {
+      for (const [gamma, alpha] of [
+        [0, 0.25],
+        [0.5, -1],
+        [2, 0.25],
+        [5, 0.9],
+      ]) {
+        it(`sigmoid focal, gamma ${gamma}, alpha ${alpha}, ${reduction}: both paths give the reference`, () => {
+          const logitValues = makeLogits(n, 900, 6, true);
+          const logits = tf.tensor(logitValues, shape);
+          const target = tf.tensor(targetValues, shape);
+          expectPathsMatchReference(
+            (input, t) => sigmoidFocalLossKernel({ input, target: t, alpha, gamma, reduction, poison: false }),
+            [logits, target],
+            (upstream) =>
+              referenceSigmoidFocalLoss(
+                { shape, values: logitValues },
+                { shape, values: targetValues },
+                { alpha, gamma, reduction },
+                upstream,
+              ),
+            reduction === 'none' ? n : 1,
+            'sigmoid focal',
+          );
+          tf.dispose([logits, target]);
+        });
+      }
+    }
+    for (const reduction of [...REDUCTIONS, 'batchmean'] as const) {
+      for (const logTarget of [false, true]) {
+        it(`KL divergence, ${reduction}${logTarget ? ', logTarget' : ''}: both paths give the reference`, () => {
+          const inputValues = makeLogits(n, 950, 5, false).map((v) => -Math.abs(v));
+          const values = logTarget ? float32(targetValues.map((t) => Math.log(t + 0.01))) : targetValues.map((t) => t + 0.01);
+          const input = tf.tensor(inputValues, shape);
+          const target = tf.tensor(values, shape);
+          const meanDenominator = reduction === 'batchmean' ? shape[0] : n;
+          expectPathsMatchReference(
+            (x, t) =>
+              klDivergenceKernel({
+                input: x,
+                target: t,
+                reduction: reduction === 'batchmean' ? 'mean' : reduction,
+                meanDenominator,
+                logTarget,
+              }),
+            [input, target],
+            (upstream) =>
+              referenceKlDivergence({ shape, values: inputValues }, { shape, values: float32(values) }, { reduction, logTarget }, upstream),
+            reduction === 'none' ? n : 1,
+            'KL divergence',
+          );
+          tf.dispose([input, target]);
+        });
+      }
+    }
   });
 
   it('computes the gradient when it was not taped in the forward pass (value first, gradient later)', () => {

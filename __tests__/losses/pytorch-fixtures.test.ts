@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { binaryCrossEntropy } from '../../src/losses/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits } from '../../src/losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../../src/losses/crossEntropy';
+import { klDivergence } from '../../src/losses/klDivergence';
 import { nllLoss } from '../../src/losses/nllLoss';
+import { sigmoidFocalLoss } from '../../src/losses/sigmoidFocalLoss';
+import { softmaxFocalLoss } from '../../src/losses/softmaxFocalLoss';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import {
   FIXTURE_LOSSES,
@@ -34,6 +37,9 @@ const LOSSES: Record<FixtureLoss, LossFunction> = {
   binaryCrossEntropyWithLogits,
   crossEntropy,
   nllLoss,
+  sigmoidFocalLoss,
+  softmaxFocalLoss,
+  klDivergence,
 };
 
 /** Which losses to run: all, or those named in FIXTURE_LOSSES (comma-separated) for a quick local run. */

@@ -50,6 +50,29 @@ export function checkInRange(
   return value;
 }
 
+/** A number option that `accepts` (NaN never does), such as the focal losses' `gamma`; `expected` says what is accepted. */
+export function checkNumber(
+  value: unknown,
+  defaultValue: number,
+  accepts: (value: number) => boolean,
+  expected: string,
+  functionName: string,
+  argument: string,
+): number {
+  if (value === undefined) return defaultValue;
+  if (typeof value !== 'number' || Number.isNaN(value) || !accepts(value)) {
+    throw new LossInputError(functionName, argument, expected, describeOption(value));
+  }
+  return value;
+}
+
+/** A true/false option such as `logTarget`. */
+export function checkBoolean(value: unknown, defaultValue: boolean, functionName: string, argument: string): boolean {
+  if (value === undefined) return defaultValue;
+  if (typeof value !== 'boolean') throw new LossInputError(functionName, argument, 'true or false', describeOption(value));
+  return value;
+}
+
 /**
  * Requires `options` to be an object of named options (`undefined` is the default `{}`), and rejects
  * option names this function does not know, so that a typo such as `ignore_index`, or a reduction or

@@ -44,14 +44,22 @@ export function checkClassIndices(
   }
 }
 
-/** PyTorch rejects probabilities outside [0, 1] (NaN included) rather than returning a meaningless loss. */
-export function checkProbabilities(probabilities: tf.Tensor, values: Float32Array | Int32Array, functionName: string): void {
+/**
+ * PyTorch rejects probabilities outside [0, 1] (NaN included) rather than returning a meaningless loss;
+ * `argument` names them (the input of binaryCrossEntropy, the target of sigmoidFocalLoss).
+ */
+export function checkProbabilities(
+  probabilities: tf.Tensor,
+  values: Float32Array | Int32Array,
+  functionName: string,
+  argument = 'input',
+): void {
   for (let e = 0; e < values.length; e++) {
     const x = values[e];
     if (!(x >= 0 && x <= 1)) {
       throw new LossInputError(
         functionName,
-        'input',
+        argument,
         'probabilities in [0, 1]',
         `${x} at position ${formatPosition(e, probabilities.shape)}`,
       );
@@ -70,10 +78,10 @@ export function checkClassIndicesOrPoison(target: tf.Tensor, classes: number, ig
   return false;
 }
 
-/** As `checkClassIndicesOrPoison`, for probabilities that must lie in [0, 1]. */
-export function checkProbabilitiesOrPoison(probabilities: tf.Tensor, functionName: string): boolean {
+/** As `checkClassIndicesOrPoison`, for probabilities that must lie in [0, 1] (the argument `argument`). */
+export function checkProbabilitiesOrPoison(probabilities: tf.Tensor, functionName: string, argument = 'input'): boolean {
   if (activeValidation() === 'device') return true;
-  checkProbabilities(probabilities, readValues(probabilities), functionName);
+  checkProbabilities(probabilities, readValues(probabilities), functionName, argument);
   return false;
 }
 

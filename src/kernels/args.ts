@@ -75,6 +75,43 @@ export interface BinaryCrossEntropyWithLogitsArgs {
   reduction: Reduction;
 }
 
+/** Focal loss of logits against class indices: cross-entropy's arguments and the focusing exponent. Differentiable: `logits`. */
+export interface SoftmaxFocalIndicesArgs extends CrossEntropyIndicesArgs {
+  /** γ >= 0: each class's term is scaled by `(1 - p_c)^γ`; 0 gives cross-entropy. */
+  gamma: number;
+}
+
+/** Focal loss of logits against class probabilities ('mean' divides by the sample count). Differentiable: `logits`, `target`. */
+export interface SoftmaxFocalProbabilitiesArgs extends CrossEntropyProbabilitiesArgs {
+  gamma: number;
+}
+
+/** torchvision's sigmoid focal loss of logits against (soft) binary targets. Differentiable: `input`, `target`. */
+export interface SigmoidFocalLossArgs {
+  /** Logits, any shape. */
+  input: tf.Tensor;
+  /** Float32 in [0, 1], the input's shape. */
+  target: tf.Tensor;
+  /** The weight of positive targets, `1 - alpha` that of negative ones; negative: no weighting. */
+  alpha: number;
+  /** γ >= 0. */
+  gamma: number;
+  reduction: Reduction;
+  poison: boolean;
+}
+
+/** Kullback-Leibler divergence of log-probabilities from a target distribution. Differentiable: `input`, `target`. */
+export interface KlDivergenceArgs {
+  /** Log-probabilities, any shape. */
+  input: tf.Tensor;
+  /** Probabilities (log-probabilities when `logTarget`), the input's shape. */
+  target: tf.Tensor;
+  reduction: Reduction;
+  /** What 'mean' divides the sum by: the number of elements (PyTorch's 'mean'), or the size of the first axis ('batchmean'). */
+  meanDenominator: number;
+  logTarget: boolean;
+}
+
 /** What the forward pass of a device implementation gives. */
 export interface DeviceForward {
   /** The loss: a scalar for 'mean' and 'sum', the per-sample (binary: per-element) loss for 'none'. */

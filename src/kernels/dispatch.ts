@@ -10,18 +10,28 @@ import type {
   CrossEntropyIndicesArgs,
   CrossEntropyProbabilitiesArgs,
   DeviceKernel,
+  KlDivergenceArgs,
   NllArgs,
+  SigmoidFocalLossArgs,
+  SoftmaxFocalIndicesArgs,
+  SoftmaxFocalProbabilitiesArgs,
 } from './args';
 import { binaryCrossEntropyComposite } from './composite/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogitsComposite } from './composite/binaryCrossEntropyWithLogits';
 import { crossEntropyIndicesComposite, crossEntropyProbabilitiesComposite } from './composite/crossEntropy';
+import { klDivergenceComposite } from './composite/klDivergence';
 import { nllLossComposite } from './composite/nllLoss';
+import { sigmoidFocalLossComposite } from './composite/sigmoidFocalLoss';
+import { softmaxFocalIndicesComposite, softmaxFocalProbabilitiesComposite } from './composite/softmaxFocalLoss';
 import { twoClassLogitsComposite } from './composite/twoClassLogits';
 import { runDeviceKernel } from './deviceOp';
 import { binaryCrossEntropyHost } from './host/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogitsHost } from './host/binaryCrossEntropyWithLogits';
 import { crossEntropyIndicesHost, crossEntropyProbabilitiesHost } from './host/crossEntropy';
+import { klDivergenceHost } from './host/klDivergence';
 import { nllLossHost } from './host/nllLoss';
+import { sigmoidFocalLossHost } from './host/sigmoidFocalLoss';
+import { softmaxFocalIndicesHost, softmaxFocalProbabilitiesHost } from './host/softmaxFocalLoss';
 import { twoClassLogitsHost } from './host/twoClassLogits';
 
 /**
@@ -104,14 +114,14 @@ function run<A extends object>(table: KernelTable<A>, args: A): tf.Tensor {
 
 /**
  * A loss over no samples without a program or a read (GPU backends cannot reduce empty tensors):
- * 'mean' is NaN (0/0, as PyTorch), 'sum' 0, 'none' empty, and every gradient empty.
+ * 'sum' is 0, 'none' empty, a mean ('mean', 'batchmean') NaN (0/0, as PyTorch), every gradient empty.
  */
 function lossOverNoSamples<A extends object>(table: KernelTable<A>): DeviceKernel<A> {
   return {
     differentiable: table.composite.differentiable,
     forward(args) {
       const { reduction } = args as { reduction: string };
-      const value = reduction === 'none' ? tf.tensor([], table.unreducedShape(args)) : tf.scalar(reduction === 'mean' ? NaN : 0);
+      const value = reduction === 'none' ? tf.tensor([], table.unreducedShape(args)) : tf.scalar(reduction === 'sum' ? 0 : NaN);
       return { value, saved: [] };
     },
     backward(_dy, args) {
@@ -167,12 +177,48 @@ const BINARY_CROSS_ENTROPY_WITH_LOGITS: KernelTable<BinaryCrossEntropyWithLogits
   unreducedShape: (args) => args.input.shape,
 };
 
+const SOFTMAX_FOCAL_INDICES: KernelTable<SoftmaxFocalIndicesArgs> = {
+  host: softmaxFocalIndicesHost,
+  composite: softmaxFocalIndicesComposite,
+  screen: screenIndices,
+  input: (args) => args.logits,
+  unreducedShape: (args) => args.sampleShape,
+};
+
+const SOFTMAX_FOCAL_PROBABILITIES: KernelTable<SoftmaxFocalProbabilitiesArgs> = {
+  host: softmaxFocalProbabilitiesHost,
+  composite: softmaxFocalProbabilitiesComposite,
+  screen: notScreened,
+  input: (args) => args.logits,
+  unreducedShape: (args) => args.sampleShape,
+};
+
+const SIGMOID_FOCAL: KernelTable<SigmoidFocalLossArgs> = {
+  host: sigmoidFocalLossHost,
+  composite: sigmoidFocalLossComposite,
+  screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.target) }),
+  input: (args) => args.input,
+  unreducedShape: (args) => args.input.shape,
+};
+
+const KL_DIVERGENCE: KernelTable<KlDivergenceArgs> = {
+  host: klDivergenceHost,
+  composite: klDivergenceComposite,
+  screen: notScreened,
+  input: (args) => args.input,
+  unreducedShape: (args) => args.input.shape,
+};
+
 export const crossEntropyIndicesKernel = (args: CrossEntropyIndicesArgs): tf.Tensor => run(CROSS_ENTROPY_INDICES, args);
 export const crossEntropyProbabilitiesKernel = (args: CrossEntropyProbabilitiesArgs): tf.Tensor => run(CROSS_ENTROPY_PROBABILITIES, args);
 export const nllLossKernel = (args: NllArgs): tf.Tensor => run(NLL, args);
 export const binaryCrossEntropyKernel = (args: BinaryCrossEntropyArgs): tf.Tensor => run(BINARY_CROSS_ENTROPY, args);
 export const binaryCrossEntropyWithLogitsKernel = (args: BinaryCrossEntropyWithLogitsArgs): tf.Tensor =>
   run(BINARY_CROSS_ENTROPY_WITH_LOGITS, args);
+export const softmaxFocalIndicesKernel = (args: SoftmaxFocalIndicesArgs): tf.Tensor => run(SOFTMAX_FOCAL_INDICES, args);
+export const softmaxFocalProbabilitiesKernel = (args: SoftmaxFocalProbabilitiesArgs): tf.Tensor => run(SOFTMAX_FOCAL_PROBABILITIES, args);
+export const sigmoidFocalLossKernel = (args: SigmoidFocalLossArgs): tf.Tensor => run(SIGMOID_FOCAL, args);
+export const klDivergenceKernel = (args: KlDivergenceArgs): tf.Tensor => run(KL_DIVERGENCE, args);
 
 /**
  * The two-class logits `[N, 2]` with rows `[0, z_n]` of binary logits `z` (`[N]` or `[N, 1]`), and

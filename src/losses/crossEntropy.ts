@@ -1,26 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { LossInputError } from '../core/errors';
-import { classLayout } from '../core/layout';
-import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
-import { formatShape, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
-import { checkClassIndicesOrPoison, checkClassWeight, sameShape, withoutAxis } from '../core/validate';
+import type * as tf from '@tensorflow/tfjs-core';
+import { checkOptionNames } from '../core/options';
+import type { TensorInput } from '../core/tensors';
 import { crossEntropyIndicesKernel, crossEntropyProbabilitiesKernel } from '../kernels/dispatch';
+import { SOFTMAX_LOSS_OPTIONS, softmaxLoss, SoftmaxLossOptions } from './softmaxLoss';
 
 /** Options of `crossEntropy` (PyTorch: `weight`, `ignore_index`, `reduction`, `label_smoothing`; plus `classAxis`). */
-export interface CrossEntropyOptions {
-  /** A weight per class, shape `[C]`. */
-  weight?: TensorInput;
-  /** Targets equal to this index add nothing to the loss or the mean's denominator. Default -100. */
-  ignoreIndex?: number;
-  /** Default 'mean'. */
-  reduction?: Reduction;
-  /** ε in [0, 1]: mixes the target with the uniform distribution over the C classes. Default 0. */
-  labelSmoothing?: number;
-  /** The class axis: 1 as in PyTorch (`[N, C, d1..dk]`), -1 for channels-last. Default 1. */
-  classAxis?: number;
-}
-
-const OPTIONS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classAxis'] as const;
+export type CrossEntropyOptions = SoftmaxLossOptions;
 
 /**
  * Cross-entropy between logits and a target, as PyTorch's `torch.nn.functional.cross_entropy`.
@@ -50,38 +35,6 @@ const OPTIONS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classA
  */
 export function crossEntropy(input: TensorInput, target: TensorInput, options: CrossEntropyOptions = {}): tf.Tensor {
   const fn = 'crossEntropy';
-  checkOptionNames(options, OPTIONS, fn);
-  const reduction = checkReduction(options.reduction, fn);
-  const ignoreIndex = checkInteger(options.ignoreIndex, -100, fn, 'options.ignoreIndex');
-  const labelSmoothing = checkInRange(options.labelSmoothing, 0, 0, 1, fn, 'options.labelSmoothing');
-  const classAxis = checkInteger(options.classAxis, 1, fn, 'options.classAxis');
-  return tf.tidy(() => {
-    const logits = toFloatTensor(input, fn, 'input');
-    const { layout, axis } = classLayout(logits.shape, classAxis, fn);
-    const labels = toNumericTensor(target, fn, 'target');
-    const weight = options.weight === undefined ? null : checkClassWeight(options.weight, layout.classes, fn);
-    const sampleShape = withoutAxis(logits.shape, axis);
-    const common = { layout, weight, labelSmoothing, reduction, sampleShape };
-    if (sameShape(labels.shape, logits.shape) && !(labels.dtype === 'int32')) {
-      if (ignoreIndex >= 0) {
-        throw new LossInputError(
-          fn,
-          'options.ignoreIndex',
-          'negative (ignoreIndex is not supported with class-probability targets)',
-          String(ignoreIndex),
-        );
-      }
-      return crossEntropyProbabilitiesKernel({ ...common, logits, target: labels });
-    }
-    if (!sameShape(labels.shape, sampleShape)) {
-      throw new LossInputError(
-        fn,
-        'target',
-        `class indices of shape ${formatShape(sampleShape)} or class probabilities (float32) of shape ${formatShape(logits.shape)} (for input of shape ${formatShape(logits.shape)}, class axis ${axis})`,
-        `${sameShape(labels.shape, logits.shape) ? 'an int32 tensor (read as class indices) of ' : ''}shape ${formatShape(labels.shape)}`,
-      );
-    }
-    const poison = checkClassIndicesOrPoison(labels, layout.classes, ignoreIndex, fn);
-    return crossEntropyIndicesKernel({ ...common, logits, target: labels, ignoreIndex, poison });
-  });
+  checkOptionNames(options, SOFTMAX_LOSS_OPTIONS, fn);
+  return softmaxLoss(input, target, options, fn, { indices: crossEntropyIndicesKernel, probabilities: crossEntropyProbabilitiesKernel });
 }

@@ -3,7 +3,10 @@ import type { TensorInput } from '../core/tensors';
 import { binaryCrossEntropy, BinaryCrossEntropyOptions } from './binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits, BinaryCrossEntropyWithLogitsOptions } from './binaryCrossEntropyWithLogits';
 import { crossEntropy, CrossEntropyOptions } from './crossEntropy';
+import { klDivergence, KlDivergenceOptions } from './klDivergence';
 import { nllLoss, NllLossOptions } from './nllLoss';
+import { sigmoidFocalLoss, SigmoidFocalLossOptions } from './sigmoidFocalLoss';
+import { softmaxFocalLoss, SoftmaxFocalLossOptions } from './softmaxFocalLoss';
 
 /**
  * `torch.nn`-style loss modules: constructed once with their options, called with
@@ -42,4 +45,19 @@ export class CrossEntropyLoss extends LossModule<CrossEntropyOptions> {
 /** `torch.nn.NLLLoss`: negative log-likelihood of log-probabilities. */
 export class NLLLoss extends LossModule<NllLossOptions> {
   protected loss = nllLoss;
+}
+
+/** torchvision's `sigmoid_focal_loss` as a module (torchvision has none): focal loss of logits against binary targets. */
+export class SigmoidFocalLoss extends LossModule<SigmoidFocalLossOptions> {
+  protected loss = sigmoidFocalLoss;
+}
+
+/** Multiclass focal loss of logits against class indices or probabilities, with `crossEntropy`'s options and `gamma`. */
+export class SoftmaxFocalLoss extends LossModule<SoftmaxFocalLossOptions> {
+  protected loss = softmaxFocalLoss;
+}
+
+/** `torch.nn.KLDivLoss`: Kullback-Leibler divergence of log-probabilities from a target distribution. */
+export class KLDivLoss extends LossModule<KlDivergenceOptions> {
+  protected loss = klDivergence;
 }

@@ -44,17 +44,20 @@ export function compositeKernel<A>(
   };
 }
 
-/** `t`, laid out as `layout`, as `[samples, classes]`: a reshape when the class axis is last, else a transpose. */
+/**
+ * `t`, laid out as `layout`, as `[samples, classes]`: a reshape when the class axis is last or there is
+ * no data (tfjs-wasm 4.22's transpose divides by zero on an empty tensor), else a transpose.
+ */
 export function toClassesLast(t: tf.Tensor, layout: ClassLayout): tf.Tensor2D {
   const { outer, classes, inner } = layout;
-  if (inner === 1) return tf.reshape(t, [outer, classes]);
+  if (inner === 1 || t.size === 0) return tf.reshape(t, [outer, classes]);
   return tf.reshape(tf.transpose(tf.reshape(t, [outer, classes, inner]), [0, 2, 1]), [outer * inner, classes]);
 }
 
 /** The inverse of `toClassesLast`: `[samples, classes]` back to `shape`. */
 export function fromClassesLast(t: tf.Tensor, layout: ClassLayout, shape: number[]): tf.Tensor {
   const { outer, classes, inner } = layout;
-  if (inner === 1) return tf.reshape(t, shape);
+  if (inner === 1 || t.size === 0) return tf.reshape(t, shape);
   return tf.reshape(tf.transpose(tf.reshape(t, [outer, inner, classes]), [0, 2, 1]), shape);
 }
 
@@ -99,15 +102,19 @@ export function logSoftmaxLastAxis(logits: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * `log1p(exp(-|x|))` to a few float32 ulps on every backend. tf.log1p is `log(1 + u)` on wasm and
+ * `log1p(u)` for `u >= 0` to a few float32 ulps on every backend. tf.log1p is `log(1 + u)` on wasm and
  * webgl; here `v = 1 + u` is rounded with error `δ = (v - 1) - u` (exact in float32), and
  * `log1p(u) = log(v) - δ/v` to second order in δ (< 2^-24): exactly `u` when `v` rounds to 1.
  */
-function log1pExpNegAbs(x: tf.Tensor): tf.Tensor {
-  const u = tf.exp(tf.neg(tf.abs(x)));
+export function log1pNonNegative(u: tf.Tensor): tf.Tensor {
   const v = tf.add(u, 1);
   const roundingError = tf.sub(tf.sub(v, 1), u);
   return tf.sub(tf.log(v), tf.div(roundingError, v));
+}
+
+/** `log1p(exp(-|x|))` to a few float32 ulps on every backend. */
+function log1pExpNegAbs(x: tf.Tensor): tf.Tensor {
+  return log1pNonNegative(tf.exp(tf.neg(tf.abs(x))));
 }
 
 /**

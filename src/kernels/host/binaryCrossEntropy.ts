@@ -4,7 +4,7 @@ import type { Reduction } from '../../core/options';
 import type { BinaryCrossEntropyArgs } from '../args';
 import { LOG_FLOOR, VARIANCE_FLOOR } from '../pytorchConstants';
 import { broadcastWeightValues } from './broadcastWeight';
-import { finish, FusedResult, hostOp } from './hostOp';
+import { elementwiseOutputs, finishElementwise, FusedResult, hostOp } from './hostOp';
 
 /** Inputs of the binary cross-entropy kernels, already validated and read to the host, all of one shape. */
 export interface HostBinaryCrossEntropyArgs {
@@ -17,16 +17,6 @@ export interface HostBinaryCrossEntropyArgs {
   shape: number[];
 }
 
-/** What a binary kernel fills: the per-element loss for 'none', both gradients when asked; `scale` is 1/size for 'mean'. */
-function outputs(size: number, reduction: Reduction, withGradients: boolean) {
-  return {
-    scale: reduction === 'mean' ? 1 / size : 1,
-    perElement: reduction === 'none' ? new Float32Array(size) : null,
-    inputGradient: withGradients ? new Float32Array(size) : null,
-    targetGradient: withGradients ? new Float32Array(size) : null,
-  };
-}
-
 /**
  * Binary cross-entropy of probabilities `x` in one pass: loss `-w·(y·max(log x, -100) + (1-y)·max(log(1-x), -100))`
  * and, when asked, PyTorch's gradients `w·(x-y)/max(x(1-x), 1e-12)` for the input and `-w·logit(x)` for
@@ -35,7 +25,8 @@ function outputs(size: number, reduction: Reduction, withGradients: boolean) {
  */
 export function binaryCrossEntropyFromProbabilities(args: HostBinaryCrossEntropyArgs, withGradients: boolean): FusedResult {
   const { input, target, weight, reduction } = args;
-  const { scale, perElement, inputGradient, targetGradient } = outputs(input.length, reduction, withGradients);
+  const out = elementwiseOutputs(input.length, reduction, withGradients);
+  const { scale, perElement, inputGradient, targetGradient } = out;
   let total = 0;
   for (let e = 0; e < input.length; e++) {
     const x = input[e];
@@ -51,14 +42,7 @@ export function binaryCrossEntropyFromProbabilities(args: HostBinaryCrossEntropy
       targetGradient[e] = w * (logOneMinusX - logX) * scale;
     }
   }
-  return finish(
-    total,
-    scale,
-    perElement,
-    args.shape,
-    reduction,
-    inputGradient !== null && targetGradient !== null ? [inputGradient, targetGradient] : undefined,
-  );
+  return finishElementwise(total, out, args.shape, reduction);
 }
 
 /** Binary cross-entropy of probabilities on the host: the weight read and broadcast once, then one fused pass. */

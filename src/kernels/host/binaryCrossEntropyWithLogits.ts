@@ -4,7 +4,7 @@ import type { BinaryCrossEntropyWithLogitsArgs } from '../args';
 import { HostBinaryCrossEntropyArgs } from './binaryCrossEntropy';
 import { broadcastWeightValues } from './broadcastWeight';
 import { softplusOfNegative } from './fastMath';
-import { finish, FusedResult, hostOp } from './hostOp';
+import { elementwiseOutputs, finishElementwise, FusedResult, hostOp } from './hostOp';
 import { SimdKernels, simdKernels } from './simd/simdKernels';
 
 /**
@@ -21,10 +21,8 @@ export function binaryCrossEntropyFromLogits(
 ): FusedResult {
   const { input, target, weight, posWeight, reduction } = args;
   const size = input.length;
-  const scale = reduction === 'mean' ? 1 / size : 1;
-  const perElement = reduction === 'none' ? new Float32Array(size) : null;
-  const inputGradient = withGradients ? new Float32Array(size) : null;
-  const targetGradient = withGradients ? new Float32Array(size) : null;
+  const out = elementwiseOutputs(size, reduction, withGradients);
+  const { scale, perElement, inputGradient, targetGradient } = out;
   const simd = size >= SIMD_MIN_ELEMENTS ? simdKernels() : null;
   // The SIMD loops take whole vectors of 4; the last 0 to 3 elements stay here.
   const simdCount = simd === null ? 0 : size & ~3;
@@ -53,8 +51,7 @@ export function binaryCrossEntropyFromLogits(
       targetGradient[e] = w * (pw * softplusNegX - softplusX) * scale;
     }
   }
-  const gradients = inputGradient !== null && targetGradient !== null ? [inputGradient, targetGradient] : undefined;
-  return finish(total, scale, perElement, args.shape, reduction, gradients);
+  return finishElementwise(total, out, args.shape, reduction);
 }
 
 /** Inputs shorter than this stay in JavaScript: copies and calls would cost more than SIMD saves. */

@@ -85,3 +85,30 @@ export function finish(
   if (reduction === 'none' && perSample !== null) return { value: perSample, valueShape: sampleShape, gradients };
   return { value: Float32Array.of(total * scale), valueShape: [], gradients };
 }
+
+/** The arrays an elementwise kernel (input and target of one shape) fills, and the scale of its reduction. */
+export interface ElementwiseOutputs {
+  /** `1/meanDenominator` for 'mean', 1 otherwise. */
+  scale: number;
+  /** The per-element loss, for 'none'. */
+  perElement: Float32Array | null;
+  inputGradient: Float32Array | null;
+  targetGradient: Float32Array | null;
+}
+
+/** Allocates what an elementwise kernel fills; 'mean' divides by `meanDenominator` (default: the element count). */
+export function elementwiseOutputs(size: number, reduction: Reduction, withGradients: boolean, meanDenominator = size): ElementwiseOutputs {
+  return {
+    scale: reduction === 'mean' ? 1 / meanDenominator : 1,
+    perElement: reduction === 'none' ? new Float32Array(size) : null,
+    inputGradient: withGradients ? new Float32Array(size) : null,
+    targetGradient: withGradients ? new Float32Array(size) : null,
+  };
+}
+
+/** `finish` for an elementwise kernel: the loss of `shape`, and both gradients when they were computed. */
+export function finishElementwise(total: number, out: ElementwiseOutputs, shape: number[], reduction: Reduction): FusedResult {
+  const { inputGradient, targetGradient } = out;
+  const gradients = inputGradient !== null && targetGradient !== null ? [inputGradient, targetGradient] : undefined;
+  return finish(total, out.scale, out.perElement, shape, reduction, gradients);
+}
