@@ -14,12 +14,23 @@ import { readTorchFixture } from '../check/torchFixtureFile';
 import { binaryCrossEntropy } from '../losses/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
+import { klDivergence } from '../losses/klDivergence';
 import { nllLoss } from '../losses/nllLoss';
+import { sigmoidFocalLoss } from '../losses/sigmoidFocalLoss';
+import { softmaxFocalLoss } from '../losses/softmaxFocalLoss';
 import type { BackendName } from './backends';
 import { formatRowsReport } from './report';
 
 /** The library's losses a fixture may name as its `call`. */
-const LIBRARY_LOSSES: Record<string, FixtureFunction> = { binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, nllLoss };
+const LIBRARY_LOSSES: Record<string, FixtureFunction> = {
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  crossEntropy,
+  nllLoss,
+  sigmoidFocalLoss,
+  softmaxFocalLoss,
+  klDivergence,
+};
 
 /** One row of `verify --fixtures`: the cases of one function in one file, on one backend, and their report. */
 export interface FixtureRow extends CheckResult {
