@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // The CLI loads optional backends and users' loss modules at run time.
-    files: ['src/cli/**/*.ts', '__tests__/helpers/backends.ts', '__tests__/cli/fixtures/*.js'],
+    files: ['src/cli/**/*.ts', '__tests__/helpers/backends.ts', '__tests__/cli/fixtures/*.js', 'examples/fixtures/custom/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

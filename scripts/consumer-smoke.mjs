@@ -5,13 +5,14 @@
 // every entry from CommonJS, imports every entry from an ES module, type-checks a TypeScript consumer
 // under moduleResolution node16 (ESM and CJS files), bundler and node10, runs a few training steps
 // through an optimizer and model.fit, runs Jest + ts-jest with the README's Jest set-up as written there
-// (global expect and @jest/globals; passing and failing matchers), and runs the bin. Any failure exits 1.
+// (global expect and @jest/globals; passing and failing matchers), and runs the bin (verify, verify --loss,
+// fixture-script and verify --fixtures on PyTorch recordings). Any failure exits 1.
 // Set KEEP_CONSUMER=1 to keep the temporary project.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, posix, relative } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { ENTRIES, ROOT, entryExports, entrySource, landedEntries } from './entries.mjs';
 
 const require = createRequire(import.meta.url);
@@ -78,9 +79,13 @@ function checkTarball(packed, landed) {
       `bin '${name}' -> ${target} is in the tarball with a node shebang`,
     );
   }
-  const allowed = /^(dist\/(cjs|esm)\/|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/;
+  const allowed = /^(dist\/(cjs|esm)\/|python\/record_fixture\.py$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/;
   const stray = [...files].filter((path) => !allowed.test(path));
-  check(stray.length === 0, `the tarball holds only dist/, package.json and the docs${stray.length ? ` (also: ${stray.join(', ')})` : ''}`);
+  check(
+    stray.length === 0,
+    `the tarball holds only dist/, the fixture recorder, package.json and the docs${stray.length ? ` (also: ${stray.join(', ')})` : ''}`,
+  );
+  check(files.has('python/record_fixture.py'), 'python/record_fixture.py (the PyTorch fixture recorder) is in the tarball');
   for (const required of ['README.md', 'LICENSE', 'CHANGELOG.md']) check(files.has(required), `${required} is in the tarball`);
   // Modules that register something when imported (a layer class for serialization, Jest matchers)
   // must be listed in sideEffects, or a bundler drops `import 'tfjs-loss-adapter/jest'` altogether.
@@ -484,6 +489,80 @@ function checkBinStrictness(project) {
   );
 }
 
+/** `fixture` with its first recorded number of `quantity` ('value' or a gradient's name) multiplied by 1 + 1e-3. */
+function perturbedFixture(fixture, quantity) {
+  const copy = JSON.parse(JSON.stringify(fixture));
+  const tensor = quantity === 'value' ? copy.cases[0].value : copy.cases[0].gradients[quantity];
+  tensor.values[0] *= 1 + 1e-3;
+  return copy;
+}
+
+/**
+ * As a user porting from PyTorch would: the recorder's path from `fixture-script`, then `verify --fixtures`
+ * on the committed recordings (the worked example, and NaN and ±Infinity), on copies with a value or a
+ * gradient changed by 1e-3 relative, and with a user loss whose label smoothing divides by C + 1. When
+ * /usr/bin/python3 has torch, fixtures are also recorded live with the installed recorder.
+ */
+function checkFixtures(project) {
+  const script = runBin(project, ['fixture-script']);
+  const recorder = script.output.trim();
+  check(
+    script.status === 0 && recorder === join(project, 'node_modules/tfjs-loss-adapter/python/record_fixture.py') && existsSync(recorder),
+    `fixture-script prints the installed recorder's path (${recorder})`,
+  );
+  const fixtures = join(project, 'fixtures');
+  mkdirSync(join(fixtures, 'custom'), { recursive: true });
+  for (const file of ['cross-entropy.json', 'bce-with-logits.json', 'custom/binary-focal-loss.json'])
+    writeFileSync(join(fixtures, file), readFileSync(join(ROOT, 'examples/fixtures', file)));
+  writeFileSync(join(project, 'binary-focal-loss.js'), readFileSync(join(ROOT, 'examples/fixtures/custom/binary-focal-loss.js')));
+  writeFileSync(join(project, 'smoothing-loss.js'), readFileSync(join(ROOT, '__tests__/cli/fixtures/smoothing-loss.js')));
+  writeFileSync(join(project, 'non-finite.json'), readFileSync(join(ROOT, '__tests__/check/fixtures/non-finite.json')));
+  const verify = (...args) => runBin(project, ['verify', '--backend', 'cpu', '--fixtures', ...args]);
+  const passes = (args, what) => {
+    const { status, output } = verify(...args);
+    check(status === 0 && /every fixture matched/.test(output), `verify --fixtures ${args.join(' ')} exits 0: ${what} (exit ${status})`);
+  };
+  passes(['fixtures'], 'crossEntropy and binaryCrossEntropyWithLogits match their recordings');
+  passes(['fixtures/custom', '--loss', './binary-focal-loss.js'], "a user's focal loss matches its recording");
+  passes(['non-finite.json'], 'NaN and ±Infinity round-trip from PyTorch');
+  passes(['fixtures/cross-entropy.json', '--loss', './smoothing-loss.js', '--export', 'correct'], 'a hand-written smoothed cross-entropy');
+  const wrong = verify('fixtures/cross-entropy.json', '--loss', './smoothing-loss.js', '--export', 'dividedByCPlusOne');
+  check(
+    wrong.status === 1 && /dividedByCPlusOne: case 'crossEntropy 0': value differs/.test(wrong.output),
+    `verify --fixtures fails a user loss smoothing with ε/(C + 1) against F.cross_entropy(label_smoothing=0.1) (exit ${wrong.status})`,
+  );
+  const recorded = JSON.parse(readFileSync(join(fixtures, 'cross-entropy.json'), 'utf8'));
+  for (const [quantity, named] of [
+    ['value', 'value differs'],
+    ['input', 'gradient of input differs'],
+  ]) {
+    writeFileSync(join(project, 'changed.json'), JSON.stringify(perturbedFixture(recorded, quantity)));
+    const { status, output } = verify('changed.json');
+    check(
+      status === 1 && output.includes(`case 'crossEntropy 0': ${named}`),
+      `verify --fixtures exits 1 when the recorded ${quantity === 'value' ? 'value' : 'gradient'} changes by 1e-3 relative, naming '${named}' (exit ${status})`,
+    );
+  }
+  let torch = false;
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    torch = true;
+  } catch {
+    console.log('SKIP recording fixtures live: /usr/bin/python3 has no torch (the committed recordings are checked above)');
+  }
+  if (torch) {
+    const python = [
+      'import torch, torch.nn.functional as F',
+      'from record_fixture import record',
+      'x = torch.randn(5, 3, requires_grad=True)',
+      "record('live/ce.json', F.cross_entropy, x, torch.tensor([0, 2, 1, 1, 0]), label_smoothing=0.1)",
+      "record('live/bce.json', F.binary_cross_entropy_with_logits, torch.randn(4, requires_grad=True), torch.rand(4), pos_weight=torch.tensor([2.0]), reduction='none')",
+    ].join('\n');
+    execFileSync('/usr/bin/python3', ['-c', python], { cwd: project, env: { ...process.env, PYTHONPATH: dirname(recorder) } });
+    passes(['live'], 'fixtures just recorded with the installed recorder and torch');
+  }
+}
+
 function main() {
   const landed = landedEntries();
   const scratch = mkdtempSync(join(tmpdir(), 'tfjs-loss-adapter-consumer-'));
@@ -616,6 +695,7 @@ function main() {
     );
     check(/every check passed/.test(verify), `the bin runs from the installed package: '${verify.trim().split('\n').at(-1)}'`);
     timed('bin: mistyped options, and verify --loss of a loss that throws on multiclass input', () => checkBinStrictness(project));
+    timed('bin: fixture-script, and verify --fixtures on PyTorch recordings', () => checkFixtures(project));
   } finally {
     if (process.env.KEEP_CONSUMER) console.log(`kept ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });

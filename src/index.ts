@@ -80,6 +80,28 @@ export type {
   ReferenceSigmoidFocalLossOptions,
   ReferenceSoftmaxFocalLossOptions,
 } from './check/referenceFocal';
+export {
+  checkTorchFixture,
+  checkTorchFixtureAsync,
+  fixtureTensor,
+  fixtureValues,
+  parseTorchFixture,
+  TORCH_FIXTURE_FORMAT,
+  TORCH_FIXTURE_TOLERANCE,
+  TORCH_FIXTURE_VERSION,
+} from './check/torchFixture';
+export type {
+  FixtureCaseReport,
+  FixtureFunction,
+  FixtureNumber,
+  FixtureOption,
+  FixtureQuantity,
+  FixtureTensor,
+  TorchFixture,
+  TorchFixtureCase,
+  TorchFixtureOptions,
+  TorchFixtureReport,
+} from './check/torchFixture';
 export { runVerifySuite, runVerifySuiteAsync } from './check/verifySuite';
 export { formatCheckTable } from './check/checkResult';
 export type { CheckResult } from './check/checkResult';

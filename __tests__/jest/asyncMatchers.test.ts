@@ -23,7 +23,7 @@ const zeros: LossFunction = (z) => tf.mul(tf.mean(z), 0);
 
 describeEachBackend('asynchronous jest matchers', () => {
   it('register with the global expect beside the synchronous ones, and are exported', () => {
-    expect(Object.keys(asyncMatchers)).toEqual(['toPassGradcheckAsync', 'toBeEquivalentLossAsync']);
+    expect(Object.keys(asyncMatchers)).toEqual(['toPassGradcheckAsync', 'toBeEquivalentLossAsync', 'toMatchTorchFixtureAsync']);
     expect(Object.keys(matchers)).not.toContain('toPassGradcheckAsync');
     expect(typeof expect(0).toPassGradcheckAsync).toBe('function');
     expect(typeof expect(0).toBeEquivalentLossAsync).toBe('function');

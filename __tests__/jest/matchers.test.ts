@@ -21,7 +21,13 @@ const twoClass: CaseGenerator = (random) => randomCase(random, { kind: 'multicla
 
 describeEachBackend('jest matchers', () => {
   it('registers with the global expect and exports the matchers', () => {
-    expect(Object.keys(matchers)).toEqual(['toBeCloseToTensor', 'toPassGradcheck', 'toBeEquivalentLoss', 'toLeakTensors']);
+    expect(Object.keys(matchers)).toEqual([
+      'toBeCloseToTensor',
+      'toPassGradcheck',
+      'toBeEquivalentLoss',
+      'toLeakTensors',
+      'toMatchTorchFixture',
+    ]);
     expect(typeof expect(0).toBeCloseToTensor).toBe('function');
   });
 

@@ -242,11 +242,17 @@ function toSide(loss: LossFunction | LossSide, argument: string): LossSide {
   return loss;
 }
 
-function checkTolerance(tolerance: Tolerance, argument: string): Required<Tolerance> {
-  const resolved = { rtol: tolerance.rtol ?? DEFAULT_TOLERANCE.rtol, atol: tolerance.atol ?? DEFAULT_TOLERANCE.atol };
+/** `tolerance` with `defaults` for what it leaves out, checked: a `LossInputError` of `functionName` names a bad one. */
+export function checkTolerance(
+  tolerance: Tolerance,
+  argument: string,
+  functionName = FN,
+  defaults: Required<Tolerance> = DEFAULT_TOLERANCE,
+): Required<Tolerance> {
+  const resolved = { rtol: tolerance.rtol ?? defaults.rtol, atol: tolerance.atol ?? defaults.atol };
   for (const key of ['rtol', 'atol'] as const) {
     if (!(resolved[key] >= 0 && Number.isFinite(resolved[key])))
-      throw new LossInputError(FN, `${argument}.${key}`, 'a finite number ≥ 0', String(resolved[key]));
+      throw new LossInputError(functionName, `${argument}.${key}`, 'a finite number ≥ 0', String(resolved[key]));
   }
   return resolved;
 }

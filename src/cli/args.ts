@@ -23,6 +23,8 @@ export interface OptionSpec {
   help: string;
   /** Another option of the command without which this one means nothing (e.g. `--kinds` needs `--loss`). */
   requires?: string;
+  /** Options of the command that mean nothing with this one (e.g. `--seed` with `--fixtures`). */
+  conflicts?: readonly string[];
 }
 
 /** An option with a value of type T. */
@@ -62,13 +64,16 @@ export class UsageError extends Error {
   }
 }
 
+/** What an option may say about the others: the one it requires, those it conflicts with. */
+type OptionRelations = Pick<OptionSpec, 'requires' | 'conflicts'>;
+
 /** A switch: `--name`, no value. */
-export function switchOption(help: string, extra: Pick<OptionSpec, 'requires'> = {}): OptionSpec {
+export function switchOption(help: string, extra: OptionRelations = {}): OptionSpec {
   return { help, ...extra };
 }
 
 /** An option with a value: `--name VALUE` or `--name=VALUE`. */
-export function valueOption<T>(value: ValueType<T>, help: string, extra: Pick<OptionSpec, 'requires'> = {}): ValueOptionSpec<T> {
+export function valueOption<T>(value: ValueType<T>, help: string, extra: OptionRelations = {}): ValueOptionSpec<T> {
   return { value, help, ...extra };
 }
 
@@ -110,7 +115,9 @@ function synopsis(name: string, options: OptionTable): string {
 export function commandUsage(name: string, command: Command<OptionTable>): string {
   const rows = Object.entries(command.options).map(([option, spec]) => [
     `--${option}${spec.value ? ` ${spec.value.placeholder}` : ''}`,
-    spec.help + (spec.requires ? ` (with --${spec.requires})` : ''),
+    spec.help +
+      (spec.requires ? ` (with --${spec.requires})` : '') +
+      (spec.conflicts ? ` (not with ${spec.conflicts.map((o) => `--${o}`).join(', ')})` : ''),
   ]);
   const width = Math.max(...rows.map(([left]) => left.length));
   return [
@@ -153,7 +160,7 @@ export type Invocation =
  * tables. `--help` or `-h` anywhere, or `help` as the command, asks for the usage. Throws a
  * `UsageError` for a missing or unknown command, an argument that is not an option, an unknown
  * option, an option given twice, a switch given a value, an option without its value or with a
- * malformed one, and an option given without the one it requires.
+ * malformed one, an option given without the one it requires, and one given with an option it conflicts with.
  */
 export function parseCommandLine(argv: readonly string[], commands: Record<string, Command<OptionTable>>): Invocation {
   const everything = usage(commands);
@@ -201,6 +208,8 @@ export function parseCommandLine(argv: readonly string[], commands: Record<strin
   for (const [option, spec] of Object.entries(command.options)) {
     if (options[option] !== undefined && spec.requires !== undefined && options[spec.requires] === undefined)
       fail(`--${option} only applies with --${spec.requires}, which is not given`);
+    const conflicting = options[option] === undefined ? undefined : spec.conflicts?.find((other) => options[other] !== undefined);
+    if (conflicting !== undefined) fail(`--${conflicting} does not apply with --${option}`);
   }
   return { name, command, options: options as ParsedOptions<OptionTable> };
 }

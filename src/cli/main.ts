@@ -2,9 +2,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, OptionTable, Output, parseCommandLine, UsageError } from './args';
 import { benchCommand } from './bench';
+import { fixtureScriptCommand } from './fixtureScript';
 import { verifyCommand } from './verify';
 
-const COMMANDS: Record<string, Command<OptionTable>> = { verify: verifyCommand, bench: benchCommand };
+const COMMANDS: Record<string, Command<OptionTable>> = {
+  verify: verifyCommand,
+  bench: benchCommand,
+  'fixture-script': fixtureScriptCommand,
+};
 
 /**
  * Runs `tfjs-loss-adapter <command> [options]` and gives its exit code: the command's own (0, or 1 when

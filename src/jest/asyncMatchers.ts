@@ -6,6 +6,7 @@
  * ```ts
  * await expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheckAsync([z]);
  * await expect(crossEntropy).toBeEquivalentLossAsync(myCrossEntropy, cases);
+ * await expect(myCrossEntropy).toMatchTorchFixtureAsync('fixtures/ce.json');
  * ```
  */
 import type * as tf from '@tensorflow/tfjs-core';
@@ -13,6 +14,7 @@ import type { LossCase } from '../check/cases';
 import { CaseGenerator, checkEquivalenceAsync, EquivalenceOptions, LossFunction, LossSide } from '../check/equivalence';
 import { gradcheckAsync, GradcheckOptions, TensorFunction } from '../check/gradcheck';
 import type { MatcherContext, MatcherResult } from './index';
+import { torchFixtureAsyncMatchers } from './torchFixtureMatchers';
 
 async function toPassGradcheckAsync(
   this: MatcherContext,
@@ -43,4 +45,4 @@ async function toBeEquivalentLossAsync(
 }
 
 /** The asynchronous matchers, for `expect.extend({ ...matchers, ...asyncMatchers })` where there is no global `expect`. */
-export const asyncMatchers = { toPassGradcheckAsync, toBeEquivalentLossAsync };
+export const asyncMatchers = { toPassGradcheckAsync, toBeEquivalentLossAsync, ...torchFixtureAsyncMatchers };

@@ -8,6 +8,7 @@
  * expect(crossEntropy(z, y)).toBeCloseToTensor(0.3185, { atol: 1e-4 });
  * expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheck([z]);
  * expect(crossEntropy).toBeEquivalentLoss(myCrossEntropy, cases);
+ * expect(myCrossEntropy).toMatchTorchFixture('fixtures/ce.json');   // recorded with python/record_fixture.py
  * expect(() => crossEntropy(z, y)).not.toLeakTensors();
  * await expect(async () => model.fit(x, y)).not.toLeakTensors();
  * ```
@@ -23,6 +24,8 @@ import { CaseGenerator, checkEquivalence, EquivalenceOptions, LossFunction, Loss
 import { gradcheck, GradcheckOptions, TensorFunction } from '../check/gradcheck';
 import { formatShape, isTensor } from '../core/tensors';
 import { asyncMatchers } from './asyncMatchers';
+import type { TorchFixture, TorchFixtureOptions } from '../check/torchFixture';
+import { torchFixtureMatchers } from './torchFixtureMatchers';
 
 export { asyncMatchers } from './asyncMatchers';
 
@@ -49,6 +52,13 @@ export interface TensorMatchers<R, T> {
     cases: readonly LossCase[] | CaseGenerator,
     options?: EquivalenceOptions,
   ): Promise<R>;
+  /**
+   * The received loss matches a PyTorch fixture (a path, relative to the working directory, or the parsed
+   * file) in value and gradients: `checkTorchFixture(received, fixture, options)`.
+   */
+  toMatchTorchFixture(fixture: string | TorchFixture, options?: TorchFixtureOptions): R;
+  /** `toMatchTorchFixture`, reading only with `await data()` (webgpu): `await` it. */
+  toMatchTorchFixtureAsync(fixture: string | TorchFixture, options?: TorchFixtureOptions): Promise<R>;
   /**
    * Calling the received function (awaited if it returns a promise) changes `tf.memory().numTensors`,
    * once the tensors it returns are disposed; an error it throws is caught. Use with `.not`, and
@@ -222,7 +232,7 @@ function toLeakTensors(this: MatcherContext, received: unknown): MatcherResult |
 }
 
 /** The matchers, for `expect.extend(matchers)` where there is no global `expect` (e.g. `@jest/globals`). */
-export const matchers = { toBeCloseToTensor, toPassGradcheck, toBeEquivalentLoss, toLeakTensors };
+export const matchers = { toBeCloseToTensor, toPassGradcheck, toBeEquivalentLoss, toLeakTensors, ...torchFixtureMatchers };
 
 interface ExpectWithExtend {
   extend(
