@@ -35,8 +35,8 @@ function passPlan(layout: ClassLayout, perSample: boolean, recording: boolean) {
  *     'mean' = Σ_n loss_n / Σ_{n kept} w_{y_n}     (NaN when that is 0)
  *     ∂loss_n/∂x[n, c] = -w_y·[c = y]
  *
- * One invocation per sample reads its target's entry only; it records `(w_y, state, y, 0)` for the
- * gradient (state 1 kept, 0 ignored, 2 invalid). Under `poison`, an index that is neither `ignoreIndex`
+ * One invocation per sample reads its target's entry only; it records `(w_y, state, -, y)` for the
+ * gradient (state 1 kept, 0 ignored, 2 invalid; y is -1 unless kept). Under `poison`, an index that is neither `ignoreIndex`
  * nor an integer in [0, C) gives NaN for its sample ('none') or for the whole loss and gradient ('mean',
  * 'sum'); it is never used to read.
  */
@@ -112,9 +112,7 @@ export const nllLossWebGPU: DeviceKernel<NllArgs> = {
     // 'none': the upstream gradient of kept samples, NaN for invalid ones; otherwise the factors of
     // kept and ignored rows, here only at targets (PyTorch's 0/0 for a zero Σw stays at the targets).
     const scales = perSample ? dy : rowScales(saved[0], pass.at.partials, pass.grid, reduction === 'mean', dy);
-    const [atTarget, elsewhere] = perSample
-      ? ['-wy * scales[s]', 'select(0.0, nan(), state == 2.0)']
-      : ['-wy * scales[0]', 'select(0.0, scales[1], isnan(scales[1]))'];
+    const [atTarget, elsewhere] = perSample ? ['-wy * scales[s]', 'select(0.0, nan(), state == 2.0)'] : ['-wy * scales[0]', 'scales[1]'];
     const flat = runProgram({
       key: `nllGradient_${reduction}`,
       inputs: { saved: saved[0], scales },
@@ -127,7 +125,7 @@ export const nllLossWebGPU: DeviceKernel<NllArgs> = {
       let r = uniforms.recordsAt + 4 * s;
       let wy = saved[r];
       let state = saved[r + 1];
-      let y = select(-1, i32(saved[r + 3]), state == 1.0);
+      let y = i32(saved[r + 3]);
       let other = ${elsewhere};
       for (var c = 0; c < uniforms.classes; c++) {
         result[base + c * uniforms.inner] = select(other, ${atTarget}, c == y);
