@@ -43,7 +43,7 @@ const RUNS = [
   { label: 'webgl', backend: 'webgl', isolated: false, gpu: true, kernels: 'webgl', required: true },
   // Half-float textures, as many phones give: fixture errors reported, every loss and gradient finite.
   { label: 'webgl (f16)', backend: 'webgl', isolated: false, gpu: true, kernels: 'webgl', f16: true, required: true },
-  { label: 'webgpu', backend: 'webgpu', isolated: false, gpu: true, required: true },
+  { label: 'webgpu', backend: 'webgpu', isolated: false, gpu: true, kernels: 'webgpu', required: true },
 ];
 /** `BROWSER_RUNS=webgl,webgpu` (labels, comma-separated) narrows the runs for a quick local check. */
 const SELECTED_RUNS = process.env.BROWSER_RUNS?.split(',') ?? null;

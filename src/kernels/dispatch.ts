@@ -38,6 +38,10 @@ import { binaryCrossEntropyWithLogitsWebGL } from './webgl/binaryCrossEntropyWit
 import { crossEntropyIndicesWebGL, crossEntropyProbabilitiesWebGL } from './webgl/crossEntropy';
 import { nllLossWebGL } from './webgl/nllLoss';
 import { webglKernelsAvailable } from './webgl/programs';
+import { binaryCrossEntropyWebGPU } from './webgpu/binaryCrossEntropy';
+import { binaryCrossEntropyWithLogitsWebGPU } from './webgpu/binaryCrossEntropyWithLogits';
+import { crossEntropyIndicesWebGPU, crossEntropyProbabilitiesWebGPU } from './webgpu/crossEntropy';
+import { nllLossWebGPU } from './webgpu/nllLoss';
 
 /**
  * The one dispatcher: for each loss kernel and the current backend, the implementation that runs.
@@ -146,6 +150,7 @@ const CROSS_ENTROPY_INDICES: KernelTable<CrossEntropyIndicesArgs> = {
   host: crossEntropyIndicesHost,
   composite: crossEntropyIndicesComposite,
   webgl: crossEntropyIndicesWebGL,
+  webgpu: crossEntropyIndicesWebGPU,
   screen: screenIndices,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
@@ -155,6 +160,7 @@ const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = 
   host: crossEntropyProbabilitiesHost,
   composite: crossEntropyProbabilitiesComposite,
   webgl: crossEntropyProbabilitiesWebGL,
+  webgpu: crossEntropyProbabilitiesWebGPU,
   screen: notScreened,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
@@ -164,6 +170,7 @@ const NLL: KernelTable<NllArgs> = {
   host: nllLossHost,
   composite: nllLossComposite,
   webgl: nllLossWebGL,
+  webgpu: nllLossWebGPU,
   screen: screenIndices,
   input: (args) => args.logProbabilities,
   unreducedShape: (args) => args.sampleShape,
@@ -173,6 +180,7 @@ const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
   host: binaryCrossEntropyHost,
   composite: binaryCrossEntropyComposite,
   webgl: binaryCrossEntropyWebGL,
+  webgpu: binaryCrossEntropyWebGPU,
   screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.input) }),
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
@@ -182,6 +190,7 @@ const BINARY_CROSS_ENTROPY_WITH_LOGITS: KernelTable<BinaryCrossEntropyWithLogits
   host: binaryCrossEntropyWithLogitsHost,
   composite: binaryCrossEntropyWithLogitsComposite,
   webgl: binaryCrossEntropyWithLogitsWebGL,
+  webgpu: binaryCrossEntropyWithLogitsWebGPU,
   screen: notScreened,
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
