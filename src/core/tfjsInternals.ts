@@ -113,3 +113,18 @@ export function webglUnpacked(t: tf.Tensor): tf.Tensor {
   if (backend.texData.get(t.dataId)?.isPacked !== true) return t;
   return ownedTensor(backend.unpackTensor({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
 }
+
+interface WebGPUTensorMap {
+  tensorMap: { get(dataId: object): { dtype: tf.DataType } | undefined };
+}
+
+/**
+ * The dtype of the buffer behind `t` on webgpu, which may differ from `t.dtype`: tfjs-webgpu casts
+ * int32 to float32 by relabelling the int32 buffer (no encoding loss), and its own programs declare
+ * each input by the buffer's dtype. `t.dtype` off webgpu, or where the map is not there.
+ */
+export function webgpuBufferDtype(t: tf.Tensor): tf.DataType {
+  if (tf.getBackend() !== 'webgpu') return t.dtype;
+  const backend = tf.backend() as unknown as Partial<WebGPUTensorMap>;
+  return backend.tensorMap?.get(t.dataId)?.dtype ?? t.dtype;
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceKernel } from '../args';
 import type { Reduction } from '../../core/options';
-import { webgpuRunner } from '../../core/tfjsInternals';
+import { webgpuBufferDtype, webgpuRunner } from '../../core/tfjsInternals';
 
 /**
  * What the WebGPU loss kernels share: the program type the webgpu backend runs, one way to run a
@@ -87,10 +87,20 @@ export function runProgram(spec: ProgramSpec): tf.Tensor1D {
     ...ints.map(([, value]): ProgramUniform => ({ type: 'int32', data: [value] })),
     ...floats.map(([, value]): ProgramUniform => ({ type: 'float32', data: [value] })),
   ];
-  const flat = Object.values(spec.inputs).map((t) => tf.reshape(t, [t.size]));
+  const own = Object.values(spec.inputs).map(withBufferOfItsDtype);
+  const flat = own.map((t) => tf.reshape(t, [t.size]));
   const output = run(program, flat, 'float32', uniforms) as tf.Tensor1D;
-  flat.forEach((t) => t.dispose());
+  tf.dispose([...flat, ...own.filter((t, k) => t !== Object.values(spec.inputs)[k])]);
   return output;
+}
+
+/**
+ * `t`, or a copy whose buffer holds `t.dtype`: the backend declares a program's inputs by their
+ * buffers' dtype, and its cast from int32 to float32 keeps the int32 buffer (e.g. targets given as
+ * int32 and cast at the entry), which the code here would read as floats.
+ */
+function withBufferOfItsDtype(t: tf.Tensor): tf.Tensor {
+  return webgpuBufferDtype(t) === t.dtype ? t : tf.tidy(() => tf.mul(t, tf.scalar(1, t.dtype)));
 }
 
 /**
