@@ -20,7 +20,7 @@ import { SOFTMAX_FOCAL_LOSS, SoftmaxFocalLossOptions } from './softmaxFocalLoss'
  * ```
  */
 abstract class LossModule<Options extends object> {
-  /** The loss the subclass is, set as a static field. */
+  /** The loss the subclass is, set as a static field. @hidden */
   protected static readonly definition: LossDefinition<OptionSchema>;
   private readonly bound: (input: TensorInput, target: TensorInput) => tf.Tensor;
 
@@ -35,35 +35,42 @@ abstract class LossModule<Options extends object> {
 
 /** `torch.nn.BCELoss`: binary cross-entropy of probabilities. */
 export class BCELoss extends LossModule<BinaryCrossEntropyOptions> {
+  /** @hidden */
   protected static readonly definition = BINARY_CROSS_ENTROPY;
 }
 
 /** `torch.nn.BCEWithLogitsLoss`: binary cross-entropy of logits, with `posWeight`. */
 export class BCEWithLogitsLoss extends LossModule<BinaryCrossEntropyWithLogitsOptions> {
+  /** @hidden */
   protected static readonly definition = BINARY_CROSS_ENTROPY_WITH_LOGITS;
 }
 
 /** `torch.nn.CrossEntropyLoss`: cross-entropy of logits against class indices or probabilities. */
 export class CrossEntropyLoss extends LossModule<CrossEntropyOptions> {
+  /** @hidden */
   protected static readonly definition = CROSS_ENTROPY;
 }
 
 /** `torch.nn.NLLLoss`: negative log-likelihood of log-probabilities. */
 export class NLLLoss extends LossModule<NllLossOptions> {
+  /** @hidden */
   protected static readonly definition = NLL_LOSS;
 }
 
 /** torchvision's `sigmoid_focal_loss` as a module (torchvision has none): focal loss of logits against binary targets. */
 export class SigmoidFocalLoss extends LossModule<SigmoidFocalLossOptions> {
+  /** @hidden */
   protected static readonly definition = SIGMOID_FOCAL_LOSS;
 }
 
 /** Multiclass focal loss of logits against class indices or probabilities, with `crossEntropy`'s options and `gamma`. */
 export class SoftmaxFocalLoss extends LossModule<SoftmaxFocalLossOptions> {
+  /** @hidden */
   protected static readonly definition = SOFTMAX_FOCAL_LOSS;
 }
 
 /** `torch.nn.KLDivLoss`: Kullback-Leibler divergence of log-probabilities from a target distribution. */
 export class KLDivLoss extends LossModule<KlDivergenceOptions> {
+  /** @hidden */
   protected static readonly definition = KL_DIVERGENCE;
 }
