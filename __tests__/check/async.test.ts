@@ -134,6 +134,7 @@ describeEachBackend('the asynchronous checks', () => {
       'CE(z, y) == BCEWithLogits(z1 - z0, y)',
       'CE(z, y) == BCE(softmax(z)[:,1], y)',
       'BCEWithLogits(s, y) == CE([0, s], y)',
+      'softmaxFocal(z, y, γ=0) == CE(z, y)',
     ]);
     expect(failing).toEqual(runVerifySuite({ seed: 3 }));
   });

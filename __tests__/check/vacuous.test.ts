@@ -168,6 +168,8 @@ describeEachBackend('vacuous checks', () => {
         'CE(z, y) == BCEWithLogits(z1 - z0, y)',
         'CE(z, y) == BCE(softmax(z)[:,1], y)',
         'BCEWithLogits(s, y) == CE([0, s], y)',
+        'sigmoidFocal(s, y) == softmaxFocal([0, s], y, w=[1-α, α])',
+        'softmaxFocal(z, y, γ=0) == CE(z, y)',
       ];
       const gradchecks = [
         'gradcheck crossEntropy, class indices, class weights',

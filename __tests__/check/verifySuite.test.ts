@@ -24,6 +24,7 @@ describeEachBackend('runVerifySuite', () => {
       'CE(z, y) == BCEWithLogits(z1 - z0, y)',
       'CE(z, y) == BCE(softmax(z)[:,1], y)',
       'BCEWithLogits(s, y) == CE([0, s], y)',
+      'softmaxFocal(z, y, γ=0) == CE(z, y)',
     ]);
     expect(rows[0].failure).toMatch(
       /^mean: 'CE\(z, y\)' and 'BCEWithLogits\(z1 - z0, y\)' differ on \d+ of 16 cases .* differ in value on case \d+ \(N=\d+ \|z\|<=\d+\)/,
@@ -41,9 +42,9 @@ describeEachBackend('runVerifySuite', () => {
       'CE(z, y) == BCEWithLogits(z1 - z0, y)',
       'CE(z, y) == BCE(softmax(z)[:,1], y)',
       'BCEWithLogits(s, y) == CE([0, s], y)',
+      'softmaxFocal(z, y, γ=0) == CE(z, y)',
       'gradcheck crossEntropy, class indices, class weights',
       'gradcheck crossEntropy, class probabilities',
-      'gradcheck classificationLoss, binary head as two classes',
     ]);
   });
 });

@@ -91,3 +91,19 @@ export function lossGradients<Options>(
     return out;
   });
 }
+
+/** A call that must throw, the argument its LossInputError names, what it says was expected and what was given. */
+export type ErrorCase = [call: () => unknown, argument: string, expected: string, actual: string];
+
+/** Each call throws a LossInputError of `functionName` with exactly the argument, expected and actual of its case, leaking nothing. */
+export function expectInputErrors(functionName: string, cases: ErrorCase[]): void {
+  for (const [call, argument, expected, actual] of cases) {
+    const e = expectInputError(() => tf.tidy(() => void call()));
+    expect({ functionName: e.functionName, argument: e.argument, expected: e.expected, actual: e.actual }).toEqual({
+      functionName,
+      argument,
+      expected,
+      actual,
+    });
+  }
+}

@@ -3,13 +3,17 @@ import { referenceBinaryCrossEntropyWithLogits, referenceCrossEntropy } from '..
 import { seededRandom } from '../../src/check/random';
 import {
   binaryCrossEntropyWithLogitsLoss,
+  binaryFocalLoss,
   categoricalCrossEntropyLoss,
+  categoricalFocalLoss,
   classificationLossFn,
   LayersLoss,
   sparseCategoricalCrossEntropyLoss,
+  sparseCategoricalFocalLoss,
 } from '../../src/layers';
+import { referenceSigmoidFocalLoss, referenceSoftmaxFocalLoss } from '../../src/check/referenceFocal';
 import { expectWithin, FLOAT64_SLACK, U } from '../adapter/float32Bounds';
-import { expectInputError } from '../helpers/assertions';
+import { expectClose, expectInputError } from '../helpers/assertions';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 /** The per-sample loss and the gradient of its sum wrt yPred, as a model's training step would use them. */
@@ -51,6 +55,39 @@ describeEachBackend('tfjs-layers losses', () => {
       expectWithin(result.gradient, truth.grad.input, (k) => 4 * U * Math.abs(truth.grad.input[k]) + FLOAT64_SLACK * pw, 'gradient');
       tf.dispose([yPred, yTrue]);
     }
+  });
+
+  it('binaryFocalLoss, sparseCategoricalFocalLoss, categoricalFocalLoss: one focal loss per sample, as the float64 reference', () => {
+    const moderate = z.slice(2);
+    const m = moderate.length;
+    const binaryTruth = referenceSigmoidFocalLoss(
+      { shape: [m], values: moderate },
+      { shape: [m], values: y.slice(2) },
+      { alpha: 0.3, gamma: 1.5 },
+    );
+    const [binaryPred, binaryTrue] = [tf.tensor2d(moderate, [m, 1]), tf.tensor2d(y.slice(2), [m, 1])];
+    const binary = run(binaryFocalLoss({ alpha: 0.3, gamma: 1.5 }), binaryTrue, binaryPred);
+    expect(binary.shape).toEqual([m]);
+    expectClose(binary.value, binaryTruth.value.values, 1e-4, 1e-7);
+    expectClose(binary.gradient, binaryTruth.grad.input, 1e-4, 1e-7);
+
+    const truth = referenceSoftmaxFocalLoss(
+      { shape: [n, 3], values: logits3 },
+      { shape: [n], values: labels3 },
+      { reduction: 'none', gamma: 2, labelSmoothing: 0.1 },
+    );
+    const yPred = tf.tensor2d(logits3, [n, 3]);
+    const [indices, oneHot] = [tf.tensor2d(labels3, [n, 1]), tf.oneHot(tf.tensor1d(labels3, 'int32'), 3).toFloat()];
+    for (const [loss, labels] of [
+      [sparseCategoricalFocalLoss({ labelSmoothing: 0.1 }), indices],
+      [categoricalFocalLoss({ labelSmoothing: 0.1 }), oneHot],
+    ] as const) {
+      const result = run(loss, labels, yPred);
+      expect(result.shape).toEqual([n]);
+      expectClose(result.value, truth.value.values, 1e-4, 1e-7);
+      expectClose(result.gradient, truth.grad.input, 1e-4, 1e-7);
+    }
+    tf.dispose([binaryPred, binaryTrue, yPred, indices, oneHot]);
   });
 
   it('sparseCategoricalCrossEntropyLoss and categoricalCrossEntropyLoss: one cross-entropy per sample, for [N] / [N, 1] indices and one-hot labels', () => {
@@ -220,6 +257,14 @@ describeEachBackend('tfjs-layers losses', () => {
           'options.posWeight',
           'a finite number',
           '"2"',
+        ],
+        [() => binaryFocalLoss({ gamma: -1 }), 'binaryFocalLoss', 'options.gamma', 'a finite number >= 0', '-1'],
+        [
+          () => classificationLossFn({ focalAlpha: 0.25 })(tf.zeros([2, 1]), p3),
+          'classificationLossFn',
+          'options.focalAlpha',
+          'absent for a model with more than one output unit (focalAlpha weights the positive label of a one-unit head)',
+          'yPred of shape [2, 3]',
         ],
         [
           () => sparseCategoricalCrossEntropyLoss({ labelSmoothing: 2 }),

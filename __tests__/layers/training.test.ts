@@ -5,7 +5,9 @@ import { seededRandom } from '../../src/check/random';
 import {
   BinaryAsTwoClass,
   binaryCrossEntropyWithLogitsLoss,
+  binaryFocalLoss,
   categoricalCrossEntropyLoss,
+  categoricalFocalLoss,
   classificationLossFn,
   LayersLoss,
   sparseCategoricalCrossEntropyLoss,
@@ -97,6 +99,47 @@ describeEachBackend('training tfjs-layers models with the layers losses', () => 
     }
     tf.dispose([x, y, oneHot, initial]);
     reference.dispose();
+  });
+
+  it(`focal loss: the one-logit head and its two-class form end with the same weights after ${STEPS} SGD steps, with and without alpha`, async () => {
+    const { x, y } = binaryTask(4);
+    const oneHot = binaryTargetsToTwoClassProbs(y);
+    const fitOn = (labels: tf.Tensor) => (m: tf.LayersModel) =>
+      m.fit(x, labels, { epochs: STEPS, batchSize: N, shuffle: false, verbose: 0 });
+    const pairs: Array<{ name: string; binary: LayersLoss; twoClass: Array<{ head: boolean; loss: LayersLoss; labels: tf.Tensor }> }> = [
+      {
+        name: 'gamma 2, no alpha',
+        binary: binaryFocalLoss({ alpha: -1, gamma: 2 }),
+        twoClass: [
+          { head: true, loss: categoricalFocalLoss({ gamma: 2 }), labels: oneHot },
+          { head: false, loss: classificationLossFn({ binaryAsTwoClass: true, focalGamma: 2 }), labels: y },
+        ],
+      },
+      {
+        name: 'gamma 2, alpha 0.25',
+        binary: binaryFocalLoss({ alpha: 0.25, gamma: 2 }),
+        twoClass: [{ head: false, loss: classificationLossFn({ binaryAsTwoClass: true, focalGamma: 2, focalAlpha: 0.25 }), labels: y }],
+      },
+    ];
+    for (const pair of pairs) {
+      const reference = binaryNet(false);
+      const initial = reference.getWeights().map((w) => w.clone());
+      reference.compile({ optimizer: tf.train.sgd(0.5), loss: pair.binary });
+      const curve = (await fitOn(y)(reference)).history.loss as number[];
+      expect(curve[STEPS - 1]).toBeLessThan(curve[0] / 2);
+      const bound = STEPS * 4 * U * maxAbs(reference.getWeights());
+      for (const variant of pair.twoClass) {
+        const model = binaryNet(variant.head);
+        model.setWeights(initial);
+        model.compile({ optimizer: tf.train.sgd(0.5), loss: variant.loss });
+        await fitOn(variant.labels)(model);
+        expect(maxAbsDifference(model.getWeights(), reference.getWeights())).toBeLessThanOrEqual(bound);
+        model.dispose();
+      }
+      tf.dispose(initial);
+      reference.dispose();
+    }
+    tf.dispose([x, y, oneHot]);
   });
 
   it("applies fit's classWeight to the per-sample losses: the reported loss is mean(cw[y]·BCE)", async () => {

@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
-import { checkInRange, checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
+import { booleanOption, OPTION, Parsed, parseOptions, Reduction, Schema, tensorOption, withDefault } from '../core/options';
 import { formatShape, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
 import { checkClassWeight, offTape, poisonInvalid, sameShape } from '../core/validate';
-import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
-import { crossEntropy } from '../losses/crossEntropy';
+import { BINARY_CROSS_ENTROPY_WITH_LOGITS } from '../losses/binaryCrossEntropyWithLogits';
+import { CROSS_ENTROPY } from '../losses/crossEntropy';
+import { SIGMOID_FOCAL_LOSS } from '../losses/sigmoidFocalLoss';
+import { SOFTMAX_FOCAL_LOSS } from '../losses/softmaxFocalLoss';
 import { asCallerErrors } from './errors';
-import { screenBinaryTargets } from './targets';
+import { screenBinaryTargets, ScreenedBinaryTargets } from './targets';
 import { binaryToTwoClassLogits } from './twoClass';
 
 /** Options of `classificationLoss`: how a binary or multiclass head is weighted, smoothed, ignored and reduced. */
@@ -29,7 +31,7 @@ export interface ClassificationLossOptions {
   classWeight?: TensorInput;
   /**
    * Binary heads only: the weight of positive targets, BCE's `pos_weight`, a single number. With
-   * `binaryAsTwoClass` it becomes the class weight `[1, pw]`, which is exact for 'sum' and 'none' only.
+   * `binaryAsTwoClass` it becomes the class weight `[1, pw]`, and the mean stays BCE's (over N).
    */
   posWeight?: TensorInput;
   /** Targets equal to this value add nothing, and do not count in the mean. Default -100. */
@@ -44,30 +46,38 @@ export interface ClassificationLossOptions {
   labelSmoothing?: number;
   /** Multiclass heads: the class axis, 1 as in PyTorch (`[N, C, d1..dk]`), -1 for channels-last. Default 1. */
   classAxis?: number;
+  /**
+   * γ >= 0: train with focal loss, which scales each sample's loss by `(1 - p_t)^γ` (`sigmoidFocalLoss`
+   * for a binary head, `softmaxFocalLoss` for a multiclass head, on the same path as without it). Default 0,
+   * the plain loss.
+   */
+  focalGamma?: number;
+  /**
+   * Binary heads only: focal loss's α, the weight of positive targets (negative ones get 1 - α), at most 1,
+   * as `sigmoidFocalLoss`'s `alpha`; with `binaryAsTwoClass` the class weight `[1 - α, α]`. Default: none
+   * (a negative α, as in torchvision). A multiclass head takes per-class α as `classWeight`.
+   */
+  focalAlpha?: number;
 }
 
-const OPTIONS = [
-  'binaryAsTwoClass',
-  'sampleWeight',
-  'classWeight',
-  'posWeight',
-  'ignoreIndex',
-  'reduction',
-  'labelSmoothing',
-  'classAxis',
-] as const;
+const SCHEMA = {
+  binaryAsTwoClass: booleanOption(false),
+  sampleWeight: tensorOption(),
+  classWeight: tensorOption(),
+  posWeight: tensorOption(),
+  ignoreIndex: OPTION.ignoreIndex,
+  reduction: OPTION.reduction,
+  labelSmoothing: OPTION.labelSmoothing,
+  classAxis: OPTION.classAxis,
+  focalGamma: withDefault(OPTION.gamma, 0),
+  focalAlpha: withDefault(OPTION.alpha, -1),
+} satisfies Schema<ClassificationLossOptions>;
 
-/** Everything about the options that does not depend on the head, already checked. */
-interface Settings {
-  binaryAsTwoClass: boolean;
-  ignoreIndex: number;
-  reduction: Reduction;
-  labelSmoothing: number;
-  classAxis: number;
-  sampleWeight?: TensorInput;
-  classWeight?: TensorInput;
-  posWeight?: TensorInput;
-}
+/** The options of `classificationLoss`, parsed: what the layers losses, which parse their own, pass to `classificationLossWith`. */
+export type ClassificationSettings = Parsed<typeof SCHEMA>;
+
+/** The settings of `classificationLoss({})`, for entries that set only some of them. */
+export const DEFAULT_CLASSIFICATION_SETTINGS: ClassificationSettings = parseOptions(SCHEMA, {}, 'classificationLoss');
 
 const FN = 'classificationLoss';
 /** The names under which lower-level losses report this function's arguments. */
@@ -79,20 +89,23 @@ const ARGUMENT_NAMES = { input: 'logits', 'options.weight': 'options.classWeight
  * It gives the value and the gradients of the head's own PyTorch loss:
  *
  *     binary head:      binaryCrossEntropyWithLogits(z, y, {weight: sampleWeight, posWeight})
+ *                       sigmoidFocalLoss(z, y, {alpha: focalAlpha, gamma: focalGamma})    (with focal options)
  *     multiclass head:  crossEntropy(z, y, {weight: classWeight, ignoreIndex, labelSmoothing, classAxis})
+ *                       softmaxFocalLoss(z, y, {..., gamma: focalGamma})                 (with focalGamma)
  *
  * With `binaryAsTwoClass: true` a binary head goes through the multiclass path as two-class logits
  * `[0, z]` and class indices `y`, with the same value and gradient, because for binary logits
  *
  *     BCEWithLogits(z, y) = CE([0, z], y)     and     d/dz BCEWithLogits = σ(z) - y = d/dz CE([0, z], y)[1]
+ *     sigmoidFocalLoss(z, y, {alpha, gamma}) = softmaxFocalLoss([0, z], y, {weight: [1 - alpha, alpha], gamma})
  *
- * Options carry over where the mapping is exact: `sampleWeight` multiplies each sample's loss (the
- * mean's denominator is unchanged); `posWeight` becomes the class weight `[1, pw]` for 'sum' and 'none'
- * (for 'mean' cross-entropy divides by `Σ w[y]` and BCE by N, so that is an error that says what to use);
- * `ignoreIndex` drops a sample on both paths (BCE has none in PyTorch: the binary path masks it and
- * divides by the samples kept, as cross-entropy does); `labelSmoothing` smooths binary targets to
- * `(1-ε)·y + ε/2`, which is cross-entropy's smoothing of `[0, z]`. 'none' returns one loss per sample:
- * `[N]` for every binary head, the shape of the logits without the class axis otherwise.
+ * Options carry over exactly, for every reduction: `sampleWeight` multiplies each sample's loss (the
+ * mean's denominator is unchanged); `posWeight` (and `focalAlpha`) become the class weight `[1, pw]`
+ * (`[1 - α, α]`), and the mean stays the binary head's, over the N samples kept (cross-entropy's would
+ * divide by `Σ w[y]`); `ignoreIndex` drops a sample on both paths (BCE has none in PyTorch: the binary
+ * path masks it and divides by the samples kept, as cross-entropy does); `labelSmoothing` smooths binary
+ * targets to `(1-ε)·y + ε/2`, which is cross-entropy's smoothing of `[0, z]`. 'none' returns one loss per
+ * sample: `[N]` for every binary head, the shape of the logits without the class axis otherwise.
  *
  * ```js
  * const z = tf.tensor1d([2, -1, 0.5]);
@@ -100,41 +113,29 @@ const ARGUMENT_NAMES = { input: 'logits', 'options.weight': 'options.classWeight
  * classificationLoss(z, y).print();                                        // 0.4714...
  * classificationLoss(z, y, { binaryAsTwoClass: true }).print();            // 0.4714...
  * classificationLoss(z, y, { posWeight: 3, reduction: 'sum' }).print();    // 1.6681...
+ * classificationLoss(z, y, { focalGamma: 2, focalAlpha: 0.25 }).print();   // 0.1001...
  * classificationLoss(tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]), [0, 1]).print();   // 0.3171...
  * ```
  */
 export function classificationLoss(logits: TensorInput, target: TensorInput, options: ClassificationLossOptions = {}): tf.Tensor {
-  checkOptionNames(options, OPTIONS, FN);
-  if (options.binaryAsTwoClass !== undefined && typeof options.binaryAsTwoClass !== 'boolean') {
-    throw new LossInputError(
-      FN,
-      'options.binaryAsTwoClass',
-      'true or false',
-      JSON.stringify(options.binaryAsTwoClass) ?? String(options.binaryAsTwoClass),
-    );
-  }
-  const settings: Settings = {
-    binaryAsTwoClass: options.binaryAsTwoClass ?? false,
-    reduction: checkReduction(options.reduction, FN),
-    ignoreIndex: checkInteger(options.ignoreIndex, -100, FN, 'options.ignoreIndex'),
-    labelSmoothing: checkInRange(options.labelSmoothing, 0, 0, 1, FN, 'options.labelSmoothing'),
-    classAxis: checkInteger(options.classAxis, 1, FN, 'options.classAxis'),
-    sampleWeight: options.sampleWeight,
-    classWeight: options.classWeight,
-    posWeight: options.posWeight,
-  };
+  return classificationLossWith(logits, target, parseOptions(SCHEMA, options, FN));
+}
+
+/** `classificationLoss` with its options already parsed (by the layers losses). */
+export function classificationLossWith(logits: TensorInput, target: TensorInput, settings: ClassificationSettings): tf.Tensor {
   return asCallerErrors(FN, ARGUMENT_NAMES, () =>
     tf.tidy(() => {
       const z = toFloatTensor(logits, FN, 'logits');
       if (isBinaryHead(z, settings.classAxis)) return binaryHeadLoss(z, target, settings);
-      if (settings.posWeight !== undefined) {
-        throw new LossInputError(
+      const binaryOnly = (name: string, instead: string) =>
+        new LossInputError(
           FN,
-          'options.posWeight',
-          'absent for a multiclass head (it weights the positive target of a binary head; use classWeight)',
+          `options.${name}`,
+          `absent for a multiclass head (it weights the positive target of a binary head; use ${instead})`,
           `logits of shape ${formatShape(z.shape)}`,
         );
-      }
+      if (settings.posWeight !== undefined) throw binaryOnly('posWeight', 'classWeight');
+      if (settings.focalAlpha >= 0) throw binaryOnly('focalAlpha', "classWeight, each class's alpha");
       return multiclassLoss(z, target, settings);
     }),
   );
@@ -182,8 +183,8 @@ function readPosWeight(posWeight: TensorInput): number {
   return readValues(pw)[0];
 }
 
-function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: Settings): tf.Tensor {
-  const { binaryAsTwoClass, ignoreIndex, reduction, labelSmoothing } = settings;
+function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: ClassificationSettings): tf.Tensor {
+  const { ignoreIndex, reduction, labelSmoothing, focalGamma, focalAlpha } = settings;
   const n = z.shape[0];
   const logits = tf.reshape(z, [n]);
   const labels = binaryColumn(toNumericTensor(target, FN, 'target'), n, 'target');
@@ -192,36 +193,16 @@ function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
       ? undefined
       : binaryColumn(toFloatTensor(settings.sampleWeight, FN, 'options.sampleWeight'), n, 'options.sampleWeight');
   const posWeight = settings.posWeight === undefined ? undefined : readPosWeight(settings.posWeight);
-
-  if (binaryAsTwoClass) {
-    if (posWeight !== undefined && settings.classWeight !== undefined) {
-      throw new LossInputError(
-        FN,
-        'options.posWeight',
-        'absent when classWeight is given (posWeight pw is the class weight [1, pw])',
-        String(posWeight),
-      );
-    }
-    if (posWeight !== undefined && reduction === 'mean') {
-      throw new LossInputError(
-        FN,
-        'options.posWeight',
-        "used with reduction 'sum' or 'none' when binaryAsTwoClass is true: as the class weight [1, pw], cross-entropy's 'mean' divides by " +
-          "Σ w[y] (negatives + pw·positives) where BCE divides by N. For BCE's mean use binaryAsTwoClass: false, or reduction 'sum' divided by N; " +
-          "for cross-entropy's weighted mean pass classWeight: [1, pw]",
-        `posWeight ${posWeight} with reduction 'mean'`,
-      );
-    }
-    const screened = screenBinaryTargets(labels, { hard: true, ignoreIndex }, FN);
-    const classWeight = posWeight === undefined ? settings.classWeight : [1, posWeight];
-    const loss = multiclassLoss(binaryToTwoClassLogits(logits), tf.cast(screened.tensor, 'int32'), {
-      ...settings,
-      classWeight,
-      sampleWeight,
-      classAxis: 1,
-    });
-    return poisonInvalid(loss, screened.valid, reduction);
+  const focal = focalGamma > 0 || focalAlpha >= 0;
+  if (focal && posWeight !== undefined) {
+    throw new LossInputError(
+      FN,
+      'options.posWeight',
+      'absent with focalGamma or focalAlpha (focal loss weights positive targets with focalAlpha)',
+      String(posWeight),
+    );
   }
+  if (settings.binaryAsTwoClass) return twoClassHeadLoss(logits, labels, sampleWeight, posWeight, settings);
 
   if (settings.classWeight !== undefined) {
     throw new LossInputError(
@@ -234,29 +215,78 @@ function binaryHeadLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
   const screened = screenBinaryTargets(labels, { hard: false, ignoreIndex }, FN);
   const floatLabels = tf.cast(screened.tensor, 'float32');
   const smoothed = labelSmoothing > 0 ? tf.add(tf.mul(floatLabels, 1 - labelSmoothing), labelSmoothing / 2) : floatLabels;
-  if (screened.ignored === 0) return binaryCrossEntropyWithLogits(logits, smoothed, { weight: sampleWeight, posWeight, reduction });
+  const binaryLoss = (y: tf.Tensor, weight: tf.Tensor | undefined, r: Reduction) =>
+    focal
+      ? weightAndReduce(SIGMOID_FOCAL_LOSS.run(logits, y, { alpha: focalAlpha, gamma: focalGamma, reduction: 'none' }), weight, r)
+      : BINARY_CROSS_ENTROPY_WITH_LOGITS.run(logits, y, { weight, posWeight, reduction: r });
+  if (screened.ignored === 0) return binaryLoss(smoothed, sampleWeight, reduction);
   // PyTorch's BCE cannot ignore a sample: give it weight 0 and a harmless target, then average over the rest.
   const kept = offTape(screened.tensor, (y) => tf.notEqual(y, ignoreIndex));
   const keptWeight = tf.cast(kept, 'float32');
   const weight = sampleWeight === undefined ? keptWeight : tf.mul(sampleWeight, keptWeight);
   const keptTargets = tf.where(kept, smoothed, tf.zerosLike(smoothed));
-  const bce = (r: Reduction) => binaryCrossEntropyWithLogits(logits, keptTargets, { weight, posWeight, reduction: r });
   const loss =
-    reduction === 'mean' ? meanOver(bce('sum'), screened.ignored === null ? tf.sum(keptWeight) : n - screened.ignored) : bce(reduction);
+    reduction === 'mean'
+      ? meanOver(binaryLoss(keptTargets, weight, 'sum'), keptCount(screened, ignoreIndex))
+      : binaryLoss(keptTargets, weight, reduction);
   return poisonInvalid(loss, screened.valid, reduction);
 }
 
 /**
- * crossEntropy, with per-sample weights applied to its 'none' output when there are any. The mean's
- * denominator is then crossEntropy's own: `Σ w[y]` over the targets kept (their number without class
- * weights), or the number of samples for probability targets. Computed with tensor ops, so that the
- * targets are not read back.
+ * The binary head through cross-entropy (or softmax focal loss) on `[0, z]`: posWeight and focalAlpha
+ * become the class weights `[1, pw]` and `[1 - α, α]`, and 'mean' divides by the samples kept, as the
+ * binary head's loss does, where cross-entropy would divide by `Σ w[y]`.
  */
-function multiclassLoss(z: tf.Tensor, target: TensorInput, settings: Settings): tf.Tensor {
-  const { ignoreIndex, reduction, labelSmoothing, classAxis, classWeight } = settings;
+function twoClassHeadLoss(
+  logits: tf.Tensor,
+  labels: tf.Tensor,
+  sampleWeight: tf.Tensor | undefined,
+  posWeight: number | undefined,
+  settings: ClassificationSettings,
+): tf.Tensor {
+  const { ignoreIndex, reduction, labelSmoothing, focalGamma, focalAlpha } = settings;
+  const headWeight = posWeight !== undefined ? [1, posWeight] : focalAlpha >= 0 ? [1 - focalAlpha, focalAlpha] : undefined;
+  if (headWeight !== undefined && settings.classWeight !== undefined) {
+    throw new LossInputError(
+      FN,
+      posWeight !== undefined ? 'options.posWeight' : 'options.focalAlpha',
+      'absent when classWeight is given (posWeight pw is the class weight [1, pw], focalAlpha α the class weight [1 - α, α])',
+      String(posWeight ?? focalAlpha),
+    );
+  }
+  if (labelSmoothing > 0 && (focalGamma > 0 || focalAlpha >= 0)) {
+    throw new LossInputError(
+      FN,
+      'options.labelSmoothing',
+      '0 with focalGamma or focalAlpha when binaryAsTwoClass is true (smoothed targets are soft, and for soft targets the binary ' +
+        "head's focal loss differs from its two-class form; use binaryAsTwoClass: false)",
+      String(labelSmoothing),
+    );
+  }
+  const screened = screenBinaryTargets(labels, { hard: true, ignoreIndex }, FN);
+  const twoClass = { ...settings, classWeight: headWeight ?? settings.classWeight, sampleWeight, classAxis: 1 };
+  const loss = (r: Reduction) =>
+    multiclassLoss(binaryToTwoClassLogits(logits), tf.cast(screened.tensor, 'int32'), { ...twoClass, reduction: r });
+  const value =
+    headWeight !== undefined && reduction === 'mean' ? meanOver(loss('sum'), keptCount(screened, ignoreIndex)) : loss(reduction);
+  return poisonInvalid(value, screened.valid, reduction);
+}
+
+/**
+ * crossEntropy, or softmaxFocalLoss when focalGamma > 0, with per-sample weights applied to its 'none'
+ * output when there are any. The mean's denominator is then the loss's own: `Σ w[y]` over the targets
+ * kept (their number without class weights), or the number of samples for probability targets.
+ * Computed with tensor ops, so that the targets are not read back.
+ */
+function multiclassLoss(z: tf.Tensor, target: TensorInput, settings: ClassificationSettings): tf.Tensor {
+  const { ignoreIndex, reduction, labelSmoothing, classAxis, classWeight, focalGamma } = settings;
   const options = { weight: classWeight, ignoreIndex, labelSmoothing, classAxis };
-  if (settings.sampleWeight === undefined) return crossEntropy(z, target, { ...options, reduction });
-  const perSample = crossEntropy(z, target, { ...options, reduction: 'none' });
+  const softmaxLoss = (r: Reduction) =>
+    focalGamma > 0
+      ? SOFTMAX_FOCAL_LOSS.run(z, target, { ...options, reduction: r, gamma: focalGamma })
+      : CROSS_ENTROPY.run(z, target, { ...options, reduction: r });
+  if (settings.sampleWeight === undefined) return softmaxLoss(reduction);
+  const perSample = softmaxLoss('none');
   const sampleWeight = toFloatTensor(settings.sampleWeight, FN, 'options.sampleWeight');
   if (!sameShape(sampleWeight.shape, perSample.shape)) {
     throw new LossInputError(
@@ -282,6 +312,23 @@ function multiclassLoss(z: tf.Tensor, target: TensorInput, settings: Settings): 
   // An ignored target may hold any integer: look up class 0 for it, then drop it.
   const targetWeight = tf.mul(tf.gather(weights, tf.where(kept, indices, tf.zerosLike(indices))), keptWeight);
   return meanOver(total, tf.sum(targetWeight));
+}
+
+/** The number of binary targets kept (not ignoreIndex): counted on the host when they were read, else with tensor ops. */
+function keptCount(screened: ScreenedBinaryTargets, ignoreIndex: number): tf.Tensor | number {
+  if (screened.ignored !== null) return screened.tensor.size - screened.ignored;
+  return tf.sum(
+    tf.cast(
+      offTape(screened.tensor, (y) => tf.notEqual(y, ignoreIndex)),
+      'float32',
+    ),
+  );
+}
+
+/** Per-sample losses times `weight` (when given), reduced; the mean over all samples. */
+function weightAndReduce(perSample: tf.Tensor, weight: tf.Tensor | undefined, reduction: Reduction): tf.Tensor {
+  const weighted = weight === undefined ? perSample : tf.mul(perSample, weight);
+  return reduction === 'none' ? weighted : reduction === 'sum' ? tf.sum(weighted) : meanOver(tf.sum(weighted), weighted.size);
 }
 
 /**

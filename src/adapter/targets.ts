@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
-import { checkInteger, checkOptionNames } from '../core/options';
+import { OPTION, parseOptions, Schema } from '../core/options';
 import { formatPosition, readValues, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
 import { offTape, poisonInvalid, Screened } from '../core/validate';
 import { activeValidation } from '../core/validation';
@@ -71,6 +71,8 @@ export interface IgnoreIndexOption {
   ignoreIndex?: number;
 }
 
+const IGNORE_INDEX_SCHEMA = { ignoreIndex: OPTION.ignoreIndex } satisfies Schema<IgnoreIndexOption>;
+
 /** Hard binary targets (0, 1 or ignoreIndex), `[N]` or `[N, 1]`, checked on the host and returned as `[N]` of `dtype`. */
 function convertHardTargets(
   target: TensorInput,
@@ -78,8 +80,7 @@ function convertHardTargets(
   dtype: 'int32' | 'float32',
   functionName: string,
 ): tf.Tensor1D {
-  checkOptionNames(options, ['ignoreIndex'], functionName);
-  const ignoreIndex = checkInteger(options.ignoreIndex, -100, functionName, 'options.ignoreIndex');
+  const { ignoreIndex } = parseOptions(IGNORE_INDEX_SCHEMA, options, functionName);
   return tf.tidy(() => {
     const y = toNumericTensor(target, functionName, 'target');
     const n = binarySampleCount(y, functionName, 'target');

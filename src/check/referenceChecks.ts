@@ -3,6 +3,7 @@ import type { Reduction } from '../core/options';
 import { binaryCrossEntropy } from '../losses/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
+import { klDivergence } from '../losses/klDivergence';
 import { nllLoss } from '../losses/nllLoss';
 import { CheckAccumulator, CheckResult, compareCase, describeTolerance } from './checkResult';
 import { readInTidy, Reads } from './reads';
@@ -15,6 +16,7 @@ import {
   ReferenceResult,
   ReferenceTensor,
 } from './reference';
+import { referenceKlDivergence } from './referenceFocal';
 
 /** One case: tensors as shape and float32-exact values, options whose tensors are given the same way. */
 interface LossCase {
@@ -166,6 +168,34 @@ const LOSSES: LossUnderTest[] = [
     differentiableTarget: () => true,
     cases: (random) => elementwiseCases(random, () => [1, 30, 1e4][random.integer(3)] * random.normal(), true),
   },
+  {
+    name: 'klDivergence',
+    loss: klDivergence,
+    reference: referenceKlDivergence,
+    differentiableTarget: () => true,
+    cases: (random) => {
+      const cases: LossCase[] = [];
+      for (const shape of [[], [1 + random.integer(6)], [1 + random.integer(4), 3], [2, 3, 1 + random.integer(3)]]) {
+        for (const logTarget of [false, true]) {
+          // Log-probabilities as input; targets away from 0, where PyTorch's target gradient log t + 1 - x is -∞.
+          const input = tensorOf(shape, () => -6 * random.uniform());
+          const target = {
+            ...tensorOf(shape, () => (logTarget ? -6 * random.uniform() : 0.01 + random.uniform())),
+            dtype: 'float32' as const,
+          };
+          for (const reduction of [...REDUCTIONS, 'batchmean']) {
+            cases.push({
+              name: `input ${JSON.stringify(shape)}${logTarget ? ' logTarget' : ''} ${reduction}`,
+              input,
+              target,
+              options: { reduction, logTarget },
+            });
+          }
+        }
+      }
+      return cases;
+    },
+  },
 ];
 
 /** Elementwise cases of rank 0 to 3, soft and hard targets, a weight broadcast over the last axis, and a posWeight. */
@@ -228,7 +258,8 @@ function* runCase(under: LossUnderTest, c: LossCase, random: SeededRandom, accum
 /**
  * Each loss against the float64 reference over a seeded grid: every class-axis layout (unbatched,
  * K-dimensional, channels-last), index and probability targets, weights, ignored targets, label
- * smoothing, every reduction, logits up to |z| ~ 1e4; values and gradients of every float argument.
+ * smoothing, every reduction, logits up to |z| ~ 1e4; KL divergence of every rank, with probability
+ * and log-probability targets and 'batchmean'; values and gradients of every float argument.
  */
 export function* referenceChecks(seed: number): Reads<CheckResult[]> {
   const rows: CheckResult[] = [];

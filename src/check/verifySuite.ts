@@ -6,6 +6,8 @@ import { binaryCrossEntropy } from '../losses/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
 import { nllLoss } from '../losses/nllLoss';
+import { sigmoidFocalLoss } from '../losses/sigmoidFocalLoss';
+import { softmaxFocalLoss } from '../losses/softmaxFocalLoss';
 import { CheckAccumulator, CheckResult, describeTolerance, relativeError } from './checkResult';
 import { LossCase, randomCase } from './cases';
 import { equivalenceSteps, LossSide } from './equivalence';
@@ -20,7 +22,7 @@ const REDUCTIONS: Reduction[] = ['mean', 'sum', 'none'];
 
 const asFloat = (t: tf.Tensor) => tf.cast(t, 'float32');
 
-/** Logits `scale·(2u - 1)` of shape `[N, ...classes]` and seeded class indices, for every batch size, scale and reduction. */
+/** Logits `scale·(2u - 1)` of shape `[N, ...classes]` and seeded class indices (0 and 1 for a binary head), for every batch size, scale and reduction. */
 function identityCases(random: SeededRandom, classes: number[], scales: number[]): Array<{ reduction: Reduction; cases: LossCase[] }> {
   return REDUCTIONS.map((reduction) => {
     const cases: LossCase[] = [];
@@ -28,7 +30,7 @@ function identityCases(random: SeededRandom, classes: number[], scales: number[]
       for (const scale of scales) {
         const shape = [batch, ...classes];
         const logits = Float32Array.from({ length: batch * (classes[0] ?? 1) }, () => scale * (2 * random.uniform() - 1));
-        const labels = Int32Array.from({ length: batch }, () => random.integer(2));
+        const labels = Int32Array.from({ length: batch }, () => random.integer(classes[0] ?? 2));
         cases.push({ name: `N=${batch} |z|<=${scale}`, input: tf.tensor(logits, shape), target: tf.tensor1d(labels, 'int32') });
       }
     }
@@ -128,6 +130,58 @@ export function* identityChecks(seed: number): Reads<CheckResult[]> {
         { name: 'CE([0, s], y)', loss: (z, y) => crossEntropy(z, y, { reduction }), input: binaryToTwoClassLogits },
       ],
       logitTolerance,
+      seed,
+    ),
+  ];
+}
+
+/**
+ * The focal losses' identities, in value and in gradient wrt the logits, for batch sizes 1 to 1000 and
+ * every reduction:
+ *
+ * - the binary-as-two-class identity of focal loss, `sigmoidFocalLoss(s, y, {alpha, gamma})` ==
+ *   `softmaxFocalLoss([0, s], y, {weight: [1 - alpha, alpha], gamma})`; for 'mean', where the weighted
+ *   softmax loss divides by `Σ w[y]` and the binary one by N, the two-class side is `classificationLoss`
+ *   with `binaryAsTwoClass`, which keeps the binary head's mean;
+ * - `softmaxFocalLoss` with `gamma: 0` is `crossEntropy`, with class weights and label smoothing.
+ *
+ * Both sides compute in float64 from the same float32 logits (the two-class side through `[0, s]`,
+ * exact), so they agree to rtol 1e-5 at every scale up to |z| = 1e4.
+ */
+export function* focalIdentityChecks(seed: number): Reads<CheckResult[]> {
+  const random = seededRandom(streamSeed(seed, 1, 2));
+  const tolerance = { rtol: 1e-5, atol: 1e-7 };
+  const [alpha, gamma] = [0.25, 2];
+  const classWeight = [0.5, 1, 2, 1, 0.25];
+  const ceOptions = { weight: classWeight, labelSmoothing: 0.1 };
+  return [
+    yield* identityCheck(
+      'sigmoidFocal(s, y) == softmaxFocal([0, s], y, w=[1-α, α])',
+      identityCases(random, [], [1, 10, 100, 1e4]),
+      (reduction) => [
+        { name: 'sigmoidFocal(s, y)', loss: (s, y) => sigmoidFocalLoss(s, y, { alpha, gamma, reduction }), target: asFloat },
+        reduction === 'mean'
+          ? {
+              name: 'classificationLoss(s, y, binaryAsTwoClass)',
+              loss: (s, y) => classificationLoss(s, y, { focalAlpha: alpha, focalGamma: gamma, binaryAsTwoClass: true }),
+            }
+          : {
+              name: 'softmaxFocal([0, s], y, w=[1-α, α])',
+              loss: (z, y) => softmaxFocalLoss(z, y, { weight: [1 - alpha, alpha], gamma, reduction }),
+              input: binaryToTwoClassLogits,
+            },
+      ],
+      tolerance,
+      seed,
+    ),
+    yield* identityCheck(
+      'softmaxFocal(z, y, γ=0) == CE(z, y)',
+      identityCases(random, [classWeight.length], [1, 10, 100, 1e4]),
+      (reduction) => [
+        { name: 'softmaxFocal(z, y, γ=0)', loss: (z, y) => softmaxFocalLoss(z, y, { ...ceOptions, gamma: 0, reduction }) },
+        { name: 'CE(z, y)', loss: (z, y) => crossEntropy(z, y, { ...ceOptions, reduction }) },
+      ],
+      tolerance,
       seed,
     ),
   ];
@@ -275,7 +329,12 @@ export function* gradcheckChecks(seed: number): Reads<CheckResult[]> {
 
 /** Every check of the suite, whichever way its tensors are read. */
 function* verifySuiteSteps(seed: number): Reads<CheckResult[]> {
-  return [...(yield* identityChecks(seed)), ...(yield* referenceChecks(seed)), ...(yield* gradcheckChecks(seed))];
+  return [
+    ...(yield* identityChecks(seed)),
+    ...(yield* focalIdentityChecks(seed)),
+    ...(yield* referenceChecks(seed)),
+    ...(yield* gradcheckChecks(seed)),
+  ];
 }
 
 /**

@@ -7,6 +7,9 @@ import { binaryToTwoClassLogits } from '../adapter/twoClass';
 import { setKernelPath, getKernelPath } from '../kernels/dispatch';
 import { binaryCrossEntropyWithLogits } from '../losses/binaryCrossEntropyWithLogits';
 import { crossEntropy } from '../losses/crossEntropy';
+import { klDivergence } from '../losses/klDivergence';
+import { sigmoidFocalLoss } from '../losses/sigmoidFocalLoss';
+import { softmaxFocalLoss } from '../losses/softmaxFocalLoss';
 import { seededRandom } from '../check/random';
 import { Command, oneOf, switchOption, text, valueOption } from './args';
 import { KNOWN_BACKENDS, loadBackends, selectBackends } from './backends';
@@ -56,7 +59,7 @@ export interface BenchRow {
   backend: string;
   /** e.g. `softmax CE [4096,1000]`. */
   case: string;
-  kind: 'softmax-ce' | 'bce-with-logits' | 'binary-as-two-class';
+  kind: 'softmax-ce' | 'bce-with-logits' | 'binary-as-two-class' | 'sigmoid-focal' | 'softmax-focal' | 'kl-div';
   shape: number[];
   /** Our loss on the path `setKernelPath('auto')` picks for this backend. */
   ours: BenchTiming;
@@ -95,7 +98,7 @@ interface BenchCase {
   kind: BenchRow['kind'];
   shape: number[];
   /** The case as bench/torch_bench.py reads it. */
-  torch: { kind: 'ce' | 'bce' | 'two-class'; shape: number[] };
+  torch: { kind: 'ce' | 'bce' | 'two-class' | 'sigmoid-focal' | 'softmax-focal' | 'kl-div'; shape: number[] };
 }
 
 function cases(quick: boolean): BenchCase[] {
@@ -117,8 +120,29 @@ function cases(quick: boolean): BenchCase[] {
     shape: [n],
     torch: { kind: 'two-class', shape: [n] },
   });
+  const other = (kind: 'sigmoid-focal' | 'softmax-focal' | 'kl-div', label: string, shape: number[]): BenchCase => ({
+    name: `${label} [${shape.join(',')}]`,
+    kind,
+    shape,
+    torch: { kind, shape },
+  });
+  const newer = [
+    other('sigmoid-focal', 'sigmoid focal', [65536]),
+    other('softmax-focal', 'softmax focal', [4096, 100]),
+    other('kl-div', 'KL batchmean', [4096, 100]),
+  ];
   if (quick) return [ce(1024, 10), bce(65536), twoClass(65536)];
-  return [ce(1024, 10), ce(4096, 1000), ce(16384, 100), ce(65536, 2), bce(65536), bce(1048576), twoClass(65536), twoClass(1048576)];
+  return [
+    ce(1024, 10),
+    ce(4096, 1000),
+    ce(16384, 100),
+    ce(65536, 2),
+    bce(65536),
+    bce(1048576),
+    twoClass(65536),
+    twoClass(1048576),
+    ...newer,
+  ];
 }
 
 /** Seeded uniform numbers in [0, 1): the same inputs on every backend and run. */
@@ -126,7 +150,7 @@ const uniformStream = (seed: number): (() => number) => seededRandom(seed).unifo
 
 interface Inputs {
   logits: tf.Tensor;
-  labels: tf.Tensor; // int32 class indices ([N]) for CE and two-class; float {0, 1} targets for BCE
+  labels: tf.Tensor; // int32 class indices ([N]) for CE, softmax focal and two-class; float {0, 1} targets for BCE and sigmoid focal; probabilities for KL
   extra: tf.Tensor[]; // what the built-ins need made in advance: one-hot labels
 }
 
@@ -145,7 +169,13 @@ function valueAndGradient(loss: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): Step
 interface UnionApi {
   losses: {
     softmaxCrossEntropy(onehotLabels: tf.Tensor, logits: tf.Tensor): tf.Tensor;
-    sigmoidCrossEntropy(multiClassLabels: tf.Tensor, logits: tf.Tensor): tf.Tensor;
+    sigmoidCrossEntropy(
+      multiClassLabels: tf.Tensor,
+      logits: tf.Tensor,
+      weights?: tf.Tensor,
+      labelSmoothing?: number,
+      reduction?: tf.Reduction,
+    ): tf.Tensor;
   };
   metrics?: {
     categoricalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
@@ -172,7 +202,21 @@ function makeInputs(c: BenchCase): Inputs {
     Float32Array.from({ length: size }, () => (next() * 2 - 1) * 5),
     c.shape,
   );
-  if (c.kind === 'softmax-ce') {
+  if (c.kind === 'kl-div') {
+    // Log-probabilities as the input, a distribution per row as the target.
+    const logProbabilities = tf.tidy(() => tf.logSoftmax(logits));
+    const target = tf.tidy(() =>
+      tf.softmax(
+        tf.tensor(
+          Float32Array.from({ length: size }, () => (next() * 2 - 1) * 3),
+          c.shape,
+        ),
+      ),
+    );
+    logits.dispose();
+    return { logits: logProbabilities, labels: target, extra: [] };
+  }
+  if (c.kind === 'softmax-ce' || c.kind === 'softmax-focal') {
     const classes = c.shape[1];
     const labels = tf.tensor1d(
       Int32Array.from({ length: n }, () => Math.floor(next() * classes)),
@@ -181,7 +225,7 @@ function makeInputs(c: BenchCase): Inputs {
     return { logits, labels, extra: [tf.tidy(() => tf.cast(tf.oneHot(labels, classes), 'float32'))] };
   }
   const bits = Int32Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1));
-  if (c.kind === 'bce-with-logits') {
+  if (c.kind === 'bce-with-logits' || c.kind === 'sigmoid-focal') {
     const labels = tf.tensor1d(Float32Array.from(bits), 'float32');
     return { logits, labels, extra: [] };
   }
@@ -213,6 +257,31 @@ function implementations(c: BenchCase, inputs: Inputs, api: UnionApi): Implement
     add('builtin', (x) => api.losses.sigmoidCrossEntropy(labels, x));
     const metrics = api.metrics;
     if (metrics !== undefined) add('layers', (x) => tf.mean(metrics.binaryCrossentropy(labels, tf.sigmoid(x))));
+  } else if (c.kind === 'sigmoid-focal') {
+    // tfjs has no focal loss: the closest is the composite of torchvision's formula on tf.losses.sigmoidCrossEntropy.
+    add('ours', (x) => sigmoidFocalLoss(x, labels, { reduction: 'mean' }));
+    add('oursComposite', (x) => sigmoidFocalLoss(x, labels, { reduction: 'mean' }), 'composite');
+    add('builtin', (x) => {
+      const p = tf.sigmoid(x);
+      const ce = api.losses.sigmoidCrossEntropy(labels, x, undefined, 0, tf.Reduction.NONE);
+      const oneMinusPt = tf.add(tf.mul(tf.sub(1, p), labels), tf.mul(p, tf.sub(1, labels)));
+      const alphaT = tf.add(tf.mul(labels, 0.25), tf.mul(tf.sub(1, labels), 0.75));
+      return tf.mean(tf.mul(tf.mul(alphaT, ce), tf.square(oneMinusPt)));
+    });
+  } else if (c.kind === 'softmax-focal') {
+    // The composite of the formula: -Σ_c t_c·(1 - p_c)^2·logSoftmax(z)_c, averaged.
+    const [oneHot] = extra;
+    add('ours', (x) => softmaxFocalLoss(x, labels));
+    add('oursComposite', (x) => softmaxFocalLoss(x, labels), 'composite');
+    add('builtin', (x) => {
+      const lp = tf.logSoftmax(x);
+      return tf.mean(tf.neg(tf.sum(tf.mul(tf.mul(oneHot, tf.square(tf.sub(1, tf.exp(lp)))), lp), 1)));
+    });
+  } else if (c.kind === 'kl-div') {
+    // The composite Σ t·(log t - x) / N (tfjs-layers' KL is not exported).
+    add('ours', (x) => klDivergence(x, labels, { reduction: 'batchmean' }));
+    add('oursComposite', (x) => klDivergence(x, labels, { reduction: 'batchmean' }), 'composite');
+    add('builtin', (x) => tf.div(tf.sum(tf.mul(labels, tf.sub(tf.log(labels), x))), c.shape[0]));
   } else {
     // The binary head's [N] logits through the adapter and cross-entropy; the built-in gets the same [N, 2] from tf.stack.
     const [oneHot] = extra;
@@ -411,6 +480,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     "ours: the path setKernelPath('auto') picks (fused on cpu, wasm and tensorflow); composite: our device path (tfjs ops, closed-form gradient), timed here for comparison.",
     'built-in: tf.losses.softmaxCrossEntropy with one-hot labels made in advance, tf.losses.sigmoidCrossEntropy; binary as two-class: [N, 2] from tf.stack([0, z]).',
     'tfjs-layers: tf.metrics.categoricalCrossentropy (one-hot labels) / binaryCrossentropy on tf.softmax / tf.sigmoid of the logits (they take probabilities, and clip them), averaged.',
+    "focal losses and KL (tfjs has none): 'built-in' is the composite of tfjs ops of the same formula (sigmoid focal on tf.losses.sigmoidCrossEntropy, α 0.25, γ 2; softmax focal on tf.logSoftmax, γ 2; Σ t·(log t - x) / N); tfjs-layers exports none of them.",
     'peak/logits: peak bytes of live tensors during forward + backward above those alive before (inputs), over the bytes of the logits the loss sees ([N, 2] for binary as two-class); from tf.profile plus tensors made outside kernels.',
   ];
   if (rows.some((r) => r.oursComposite === null))

@@ -4,14 +4,20 @@ export { BinaryAsTwoClass } from './BinaryAsTwoClass';
 export type { Shape } from './BinaryAsTwoClass';
 export {
   binaryCrossEntropyWithLogitsLoss,
+  binaryFocalLoss,
   categoricalCrossEntropyLoss,
+  categoricalFocalLoss,
   classificationLossFn,
   sparseCategoricalCrossEntropyLoss,
+  sparseCategoricalFocalLoss,
 } from './losses';
 export type {
+  BinaryFocalLayersLossOptions,
   BinaryLayersLossOptions,
+  CategoricalFocalLayersLossOptions,
   CategoricalLayersLossOptions,
   ClassificationLayersLossOptions,
   LayersLoss,
+  SparseFocalLayersLossOptions,
   SparseLayersLossOptions,
 } from './losses';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { classificationLoss } from '../adapter/classificationLoss';
+import { ClassificationSettings, classificationLossWith, DEFAULT_CLASSIFICATION_SETTINGS } from '../adapter/classificationLoss';
 import { asCallerErrors } from '../adapter/errors';
 import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
-import { checkInRange, checkInteger, checkOptionNames } from '../core/options';
+import { booleanOption, numberOption, OPTION, parseOptions, Schema, withDefault } from '../core/options';
 import { formatShape } from '../core/tensors';
 import { sameShape, withoutAxis } from '../core/validate';
 
@@ -37,6 +37,30 @@ export interface SparseLayersLossOptions extends CategoricalLayersLossOptions {
   ignoreIndex?: number;
 }
 
+/** Options of `binaryFocalLoss` for `model.compile`: `sigmoidFocalLoss`'s, and the labels' handling. */
+export interface BinaryFocalLayersLossOptions {
+  /** The weight α of positive labels (negative ones get 1 - α), at most 1; a negative α turns it off. Default 0.25, as torchvision. */
+  alpha?: number;
+  /** γ >= 0: each sample's loss is scaled by `(1 - p_t)^γ`. Default 2. */
+  gamma?: number;
+  /** ε in [0, 1]: train on labels `(1-ε)·y + ε/2`. Default 0. */
+  labelSmoothing?: number;
+  /** Labels equal to this value give a loss of 0. Default -100. */
+  ignoreIndex?: number;
+}
+
+/** Options of `categoricalFocalLoss` for `model.compile`. */
+export interface CategoricalFocalLayersLossOptions extends CategoricalLayersLossOptions {
+  /** γ >= 0: each sample's loss is scaled by `(1 - p)^γ`. Default 2. */
+  gamma?: number;
+}
+
+/** Options of `sparseCategoricalFocalLoss` for `model.compile`. */
+export interface SparseFocalLayersLossOptions extends SparseLayersLossOptions {
+  /** γ >= 0: each sample's loss is scaled by `(1 - p)^γ`. Default 2. */
+  gamma?: number;
+}
+
 /** Options of `classificationLossFn` for `model.compile`. */
 export interface ClassificationLayersLossOptions {
   /** Route a one-unit head through crossEntropy on `[0, z]`: same value and gradient. Default false. */
@@ -45,6 +69,47 @@ export interface ClassificationLayersLossOptions {
   posWeight?: number;
   labelSmoothing?: number;
   ignoreIndex?: number;
+  /** γ >= 0: focal loss, as `classificationLoss`'s `focalGamma`. Default 0 (none). */
+  focalGamma?: number;
+  /** One-unit heads only: focal loss's α, as `classificationLoss`'s `focalAlpha`. Default: none. */
+  focalAlpha?: number;
+}
+
+/** The rules of the layers losses' options: `classificationLoss`'s, channels-last, with posWeight a number. */
+const LAYERS_OPTION = {
+  posWeight: numberOption(undefined, { finite: true }),
+  labelSmoothing: OPTION.labelSmoothing,
+  ignoreIndex: OPTION.ignoreIndex,
+  classAxis: withDefault(OPTION.classAxis, -1),
+  gamma: OPTION.gamma,
+  alpha: OPTION.alpha,
+} as const;
+
+const CATEGORICAL_SCHEMA = {
+  labelSmoothing: LAYERS_OPTION.labelSmoothing,
+  classAxis: LAYERS_OPTION.classAxis,
+} satisfies Schema<CategoricalLayersLossOptions>;
+
+const SPARSE_SCHEMA = {
+  labelSmoothing: LAYERS_OPTION.labelSmoothing,
+  ignoreIndex: LAYERS_OPTION.ignoreIndex,
+  classAxis: LAYERS_OPTION.classAxis,
+} satisfies Schema<SparseLayersLossOptions>;
+
+/** The focal variant of a multiclass layers loss: its options and focal loss's `gamma`. */
+function focalVariant(
+  schema: typeof SPARSE_SCHEMA | typeof CATEGORICAL_SCHEMA,
+  options: unknown,
+  functionName: string,
+  loss: (functionName: string, settings: ClassificationSettings) => LayersLoss,
+): LayersLoss {
+  const { gamma, ...rest } = parseOptions({ ...schema, gamma: LAYERS_OPTION.gamma }, options, functionName);
+  return loss(functionName, perSample({ ...rest, focalGamma: gamma }));
+}
+
+/** `classificationLoss`'s settings for a layers loss: one loss per sample, and `settings`. */
+function perSample(settings: Partial<ClassificationSettings>): ClassificationSettings {
+  return { ...DEFAULT_CLASSIFICATION_SETTINGS, ...settings, reduction: 'none' };
 }
 
 /** A layers loss reports its errors under its own name, calling the model output `yPred` and the labels `yTrue`. */
@@ -65,31 +130,23 @@ function asLayersErrors<T>(functionName: string, body: () => T): T {
   }
 }
 
-function checkNumberOptions(options: object, known: readonly string[], functionName: string): void {
-  checkOptionNames(options, known, functionName);
-  const values = options as Record<string, unknown>;
-  checkInRange(values.labelSmoothing, 0, 0, 1, functionName, 'options.labelSmoothing');
-  checkInteger(values.ignoreIndex, -100, functionName, 'options.ignoreIndex');
-  checkInteger(values.classAxis, -1, functionName, 'options.classAxis');
-  if (values.posWeight !== undefined && (typeof values.posWeight !== 'number' || !Number.isFinite(values.posWeight))) {
-    throw new LossInputError(
-      functionName,
-      'options.posWeight',
-      'a finite number',
-      JSON.stringify(values.posWeight) ?? String(values.posWeight),
-    );
-  }
-}
-
-/** The logit of a one-unit head, `[batch, 1]` (or `[batch]`), or an error that points to the multiclass losses. */
-function checkOneUnitHead(yPred: tf.Tensor, functionName: string): void {
-  if (yPred.rank === 1 || (yPred.rank === 2 && yPred.shape[1] === 1)) return;
-  throw new LossInputError(
-    functionName,
-    'yPred',
-    'the logits of a one-unit binary head, [batch, 1] (for C units use sparseCategoricalCrossEntropyLoss or categoricalCrossEntropyLoss)',
-    `shape ${formatShape(yPred.shape)}`,
-  );
+/**
+ * The loss of a one-unit logit head, `[batch, 1]` (or `[batch]`), or an error that points to the
+ * multiclass losses.
+ */
+function oneUnitLoss(functionName: string, settings: ClassificationSettings): LayersLoss {
+  return (yTrue, yPred) =>
+    asLayersErrors(functionName, () => {
+      if (!(yPred.rank === 1 || (yPred.rank === 2 && yPred.shape[1] === 1))) {
+        throw new LossInputError(
+          functionName,
+          'yPred',
+          'the logits of a one-unit binary head, [batch, 1] (for C units use sparseCategoricalCrossEntropyLoss or categoricalCrossEntropyLoss)',
+          `shape ${formatShape(yPred.shape)}`,
+        );
+      }
+      return classificationLossWith(yPred, yTrue, settings);
+    });
 }
 
 /** The class axis of multiclass logits and its size, refusing a one-unit head. */
@@ -168,13 +225,35 @@ function classIndexHint(yTrue: tf.Tensor, yPred: tf.Tensor, axis: number): strin
  */
 export function binaryCrossEntropyWithLogitsLoss(options: BinaryLayersLossOptions = {}): LayersLoss {
   const fn = 'binaryCrossEntropyWithLogitsLoss';
-  checkNumberOptions(options, ['posWeight', 'labelSmoothing', 'ignoreIndex'], fn);
-  const { posWeight, labelSmoothing, ignoreIndex } = options;
-  return (yTrue, yPred) =>
-    asLayersErrors(fn, () => {
-      checkOneUnitHead(yPred, fn);
-      return classificationLoss(yPred, yTrue, { posWeight, labelSmoothing, ignoreIndex, reduction: 'none' });
-    });
+  const schema = {
+    posWeight: LAYERS_OPTION.posWeight,
+    labelSmoothing: LAYERS_OPTION.labelSmoothing,
+    ignoreIndex: LAYERS_OPTION.ignoreIndex,
+  } satisfies Schema<BinaryLayersLossOptions>;
+  return oneUnitLoss(fn, perSample(parseOptions(schema, options, fn)));
+}
+
+/**
+ * Focal loss for a one-unit logit head, one loss per sample, exactly torchvision's
+ * `sigmoid_focal_loss(reduction='none')` (see `sigmoidFocalLoss`): binary cross-entropy with logits scaled
+ * by `α_t·(1 - p_t)^γ`, which trains on the hard, often rare, samples. Labels are the `[batch, 1]` floats
+ * `fit` passes, in [0, 1]. Keras' `BinaryFocalCrossentropy(fromLogits: true, applyClassBalancing: true)`.
+ *
+ * ```js
+ * model.compile({ optimizer: 'adam', loss: binaryFocalLoss({ alpha: 0.25, gamma: 2 }) });
+ * binaryFocalLoss()(tf.tensor2d([[1], [0]]), tf.tensor2d([[2], [0.5]])).print();   // [0.0004509, 0.2830587]
+ * ```
+ */
+export function binaryFocalLoss(options: BinaryFocalLayersLossOptions = {}): LayersLoss {
+  const fn = 'binaryFocalLoss';
+  const schema = {
+    alpha: LAYERS_OPTION.alpha,
+    gamma: LAYERS_OPTION.gamma,
+    labelSmoothing: LAYERS_OPTION.labelSmoothing,
+    ignoreIndex: LAYERS_OPTION.ignoreIndex,
+  } satisfies Schema<BinaryFocalLayersLossOptions>;
+  const { alpha, gamma, labelSmoothing, ignoreIndex } = parseOptions(schema, options, fn);
+  return oneUnitLoss(fn, perSample({ focalAlpha: alpha, focalGamma: gamma, labelSmoothing, ignoreIndex }));
 }
 
 /**
@@ -196,18 +275,30 @@ export function binaryCrossEntropyWithLogitsLoss(options: BinaryLayersLossOption
  */
 export function sparseCategoricalCrossEntropyLoss(options: SparseLayersLossOptions = {}): LayersLoss {
   const fn = 'sparseCategoricalCrossEntropyLoss';
-  checkNumberOptions(options, ['labelSmoothing', 'ignoreIndex', 'classAxis'], fn);
-  const { labelSmoothing, ignoreIndex, classAxis = -1 } = options;
+  return sparseLoss(fn, perSample(parseOptions(SPARSE_SCHEMA, options, fn)));
+}
+
+/**
+ * Focal loss for a multiclass logit head and class-index labels, one loss per sample: `softmaxFocalLoss`
+ * with `reduction: 'none'`, channels-last, labels as `sparseCategoricalCrossEntropyLoss` takes them (and
+ * with the same caveat about `fit`). The per-class α of the paper is `fit`'s `classWeight`, which
+ * multiplies each sample's loss by its class's weight. With `gamma: 0` it is the sparse cross-entropy.
+ *
+ * ```js
+ * sparseCategoricalFocalLoss()(tf.tensor2d([[0], [1]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]])).print();   // [0.0041443, 0.0640776]
+ * ```
+ */
+export function sparseCategoricalFocalLoss(options: SparseFocalLayersLossOptions = {}): LayersLoss {
+  return focalVariant(SPARSE_SCHEMA, options, 'sparseCategoricalFocalLoss', sparseLoss);
+}
+
+/** The loss of a multiclass logit head with class-index labels (see `indexLabels`). */
+function sparseLoss(functionName: string, settings: ClassificationSettings): LayersLoss {
   return (yTrue, yPred) =>
-    asLayersErrors(fn, () =>
+    asLayersErrors(functionName, () =>
       tf.tidy(() => {
-        const axis = multiclassAxis(yPred, classAxis, fn);
-        return classificationLoss(yPred, indexLabels(yTrue, yPred, axis, fn), {
-          labelSmoothing,
-          ignoreIndex,
-          classAxis: axis,
-          reduction: 'none',
-        });
+        const axis = multiclassAxis(yPred, settings.classAxis, functionName);
+        return classificationLossWith(yPred, indexLabels(yTrue, yPred, axis, functionName), { ...settings, classAxis: axis });
       }),
     );
 }
@@ -222,20 +313,36 @@ export function sparseCategoricalCrossEntropyLoss(options: SparseLayersLossOptio
  */
 export function categoricalCrossEntropyLoss(options: CategoricalLayersLossOptions = {}): LayersLoss {
   const fn = 'categoricalCrossEntropyLoss';
-  checkNumberOptions(options, ['labelSmoothing', 'classAxis'], fn);
-  const { labelSmoothing, classAxis = -1 } = options;
+  return categoricalLoss(fn, perSample(parseOptions(CATEGORICAL_SCHEMA, options, fn)));
+}
+
+/**
+ * Focal loss for a multiclass logit head and one-hot (or probability) labels of the logits' shape, one
+ * loss per sample: `-Σ_c t'_c·(1 - p_c)^γ·logSoftmax(z)_c`, `softmaxFocalLoss` with `reduction: 'none'`;
+ * Keras' `CategoricalFocalCrossentropy(fromLogits: true)` with its α given as `fit`'s `classWeight`.
+ *
+ * ```js
+ * categoricalFocalLoss()(tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]])).print();   // [0.0041443, 0.0640776]
+ * ```
+ */
+export function categoricalFocalLoss(options: CategoricalFocalLayersLossOptions = {}): LayersLoss {
+  return focalVariant(CATEGORICAL_SCHEMA, options, 'categoricalFocalLoss', categoricalLoss);
+}
+
+/** The loss of a multiclass logit head with one-hot or probability labels of its shape. */
+function categoricalLoss(functionName: string, settings: ClassificationSettings): LayersLoss {
   return (yTrue, yPred) =>
-    asLayersErrors(fn, () => {
-      const axis = multiclassAxis(yPred, classAxis, fn);
+    asLayersErrors(functionName, () => {
+      const axis = multiclassAxis(yPred, settings.classAxis, functionName);
       if (!sameShape(yTrue.shape, yPred.shape) || yTrue.dtype !== 'float32') {
         throw new LossInputError(
-          fn,
+          functionName,
           'yTrue',
           `float32 one-hot or probability labels of the logits' shape ${formatShape(yPred.shape)} (for class indices use sparseCategoricalCrossEntropyLoss)`,
           `${yTrue.dtype === 'int32' ? 'an' : 'a'} ${yTrue.dtype} tensor of shape ${formatShape(yTrue.shape)}${classIndexHint(yTrue, yPred, axis)}`,
         );
       }
-      return classificationLoss(yPred, yTrue, { labelSmoothing, classAxis: axis, reduction: 'none' });
+      return classificationLossWith(yPred, yTrue, { ...settings, classAxis: axis });
     });
 }
 
@@ -254,33 +361,36 @@ export function categoricalCrossEntropyLoss(options: CategoricalLayersLossOption
  */
 export function classificationLossFn(options: ClassificationLayersLossOptions = {}): LayersLoss {
   const fn = 'classificationLossFn';
-  checkNumberOptions(options, ['binaryAsTwoClass', 'posWeight', 'labelSmoothing', 'ignoreIndex'], fn);
-  if (options.binaryAsTwoClass !== undefined && typeof options.binaryAsTwoClass !== 'boolean') {
-    throw new LossInputError(
-      fn,
-      'options.binaryAsTwoClass',
-      'true or false',
-      JSON.stringify(options.binaryAsTwoClass) ?? String(options.binaryAsTwoClass),
-    );
-  }
-  const { binaryAsTwoClass, posWeight, labelSmoothing, ignoreIndex } = options;
+  const schema = {
+    binaryAsTwoClass: booleanOption(false),
+    posWeight: LAYERS_OPTION.posWeight,
+    labelSmoothing: LAYERS_OPTION.labelSmoothing,
+    ignoreIndex: LAYERS_OPTION.ignoreIndex,
+    focalGamma: withDefault(LAYERS_OPTION.gamma, 0),
+    focalAlpha: withDefault(LAYERS_OPTION.alpha, -1),
+  } satisfies Schema<ClassificationLayersLossOptions>;
+  const settings = perSample(parseOptions(schema, options, fn));
   return (yTrue, yPred) =>
     asLayersErrors(fn, () =>
       tf.tidy(() => {
         const oneUnit = yPred.rank === 2 && yPred.shape[1] === 1;
-        if (oneUnit)
-          return classificationLoss(yPred, yTrue, { binaryAsTwoClass, posWeight, labelSmoothing, ignoreIndex, reduction: 'none' });
-        if (posWeight !== undefined) {
-          throw new LossInputError(
-            fn,
-            'options.posWeight',
-            'absent for a model with more than one output unit (posWeight weights the positive label of a one-unit head)',
-            `yPred of shape ${formatShape(yPred.shape)}`,
-          );
+        if (oneUnit) return classificationLossWith(yPred, yTrue, settings);
+        for (const [name, given] of [
+          ['posWeight', settings.posWeight !== undefined],
+          ['focalAlpha', settings.focalAlpha >= 0],
+        ] as const) {
+          if (given) {
+            throw new LossInputError(
+              fn,
+              `options.${name}`,
+              `absent for a model with more than one output unit (${name} weights the positive label of a one-unit head)`,
+              `yPred of shape ${formatShape(yPred.shape)}`,
+            );
+          }
         }
         const axis = multiclassAxis(yPred, -1, fn);
         const labels = sameShape(yTrue.shape, yPred.shape) ? yTrue : indexLabels(yTrue, yPred, axis, fn);
-        return classificationLoss(yPred, labels, { labelSmoothing, ignoreIndex, classAxis: axis, reduction: 'none' });
+        return classificationLossWith(yPred, labels, { ...settings, classAxis: axis });
       }),
     );
 }

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkBroadcastWeight, checkSameShape } from '../core/elementwise';
-import { checkOptionNames, checkReduction, Reduction } from '../core/options';
+import { OPTION, Reduction, Schema } from '../core/options';
 import { TensorInput, toFloatTensor } from '../core/tensors';
 import { checkProbabilitiesOrPoison } from '../core/validate';
 import { binaryCrossEntropyKernel } from '../kernels/dispatch';
+import { bindLoss, LossDefinition } from './loss';
 
 /** Options of `binaryCrossEntropy` (PyTorch: `weight`, `reduction`). */
 export interface BinaryCrossEntropyOptions {
@@ -13,7 +14,23 @@ export interface BinaryCrossEntropyOptions {
   reduction?: Reduction;
 }
 
-const OPTIONS = ['weight', 'reduction'] as const;
+const SCHEMA = { weight: OPTION.weight, reduction: OPTION.reduction } satisfies Schema<BinaryCrossEntropyOptions>;
+
+export const BINARY_CROSS_ENTROPY: LossDefinition<typeof SCHEMA> = {
+  name: 'binaryCrossEntropy',
+  schema: SCHEMA,
+  run(input, target, { weight: weightOption, reduction }) {
+    const fn = this.name;
+    return tf.tidy(() => {
+      const probabilities = toFloatTensor(input, fn, 'input');
+      const targets = toFloatTensor(target, fn, 'target');
+      checkSameShape(probabilities, targets, fn);
+      const weight = weightOption === undefined ? null : checkBroadcastWeight(weightOption, probabilities.shape, fn, 'options.weight');
+      const poison = checkProbabilitiesOrPoison(probabilities, fn);
+      return binaryCrossEntropyKernel({ input: probabilities, target: targets, weight, reduction, poison });
+    });
+  },
+};
 
 /**
  * Binary cross-entropy between probabilities and targets, as PyTorch's
@@ -41,15 +58,5 @@ const OPTIONS = ['weight', 'reduction'] as const;
  * ```
  */
 export function binaryCrossEntropy(input: TensorInput, target: TensorInput, options: BinaryCrossEntropyOptions = {}): tf.Tensor {
-  const fn = 'binaryCrossEntropy';
-  checkOptionNames(options, OPTIONS, fn);
-  const reduction = checkReduction(options.reduction, fn);
-  return tf.tidy(() => {
-    const probabilities = toFloatTensor(input, fn, 'input');
-    const targets = toFloatTensor(target, fn, 'target');
-    checkSameShape(probabilities, targets, fn);
-    const weight = options.weight === undefined ? null : checkBroadcastWeight(options.weight, probabilities.shape, fn, 'options.weight');
-    const poison = checkProbabilitiesOrPoison(probabilities, fn);
-    return binaryCrossEntropyKernel({ input: probabilities, target: targets, weight, reduction, poison });
-  });
+  return bindLoss(BINARY_CROSS_ENTROPY, options)(input, target);
 }

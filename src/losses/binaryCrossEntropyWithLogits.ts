@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkBroadcastWeight, checkSameShape } from '../core/elementwise';
-import { checkOptionNames, checkReduction, Reduction } from '../core/options';
+import { OPTION, Reduction, Schema } from '../core/options';
 import { TensorInput, toFloatTensor } from '../core/tensors';
 import { binaryCrossEntropyWithLogitsKernel } from '../kernels/dispatch';
+import { bindLoss, LossDefinition } from './loss';
 
 /** Options of `binaryCrossEntropyWithLogits` (PyTorch: `weight`, `pos_weight`, `reduction`). */
 export interface BinaryCrossEntropyWithLogitsOptions {
@@ -17,7 +18,29 @@ export interface BinaryCrossEntropyWithLogitsOptions {
   reduction?: Reduction;
 }
 
-const OPTIONS = ['weight', 'posWeight', 'reduction'] as const;
+const SCHEMA = {
+  weight: OPTION.weight,
+  posWeight: OPTION.posWeight,
+  reduction: OPTION.reduction,
+} satisfies Schema<BinaryCrossEntropyWithLogitsOptions>;
+
+export const BINARY_CROSS_ENTROPY_WITH_LOGITS: LossDefinition<typeof SCHEMA> = {
+  name: 'binaryCrossEntropyWithLogits',
+  schema: SCHEMA,
+  run(input, target, options) {
+    const fn = this.name;
+    return tf.tidy(() => {
+      const logits = toFloatTensor(input, fn, 'input');
+      const targets = toFloatTensor(target, fn, 'target');
+      checkSameShape(logits, targets, fn);
+      const broadcast = (w: TensorInput | undefined, argument: string) =>
+        w === undefined ? null : checkBroadcastWeight(w, logits.shape, fn, argument);
+      const weight = broadcast(options.weight, 'options.weight');
+      const posWeight = broadcast(options.posWeight, 'options.posWeight');
+      return binaryCrossEntropyWithLogitsKernel({ input: logits, target: targets, weight, posWeight, reduction: options.reduction });
+    });
+  },
+};
 
 /**
  * Binary cross-entropy between logits and targets, as PyTorch's
@@ -51,16 +74,5 @@ export function binaryCrossEntropyWithLogits(
   target: TensorInput,
   options: BinaryCrossEntropyWithLogitsOptions = {},
 ): tf.Tensor {
-  const fn = 'binaryCrossEntropyWithLogits';
-  checkOptionNames(options, OPTIONS, fn);
-  const reduction = checkReduction(options.reduction, fn);
-  return tf.tidy(() => {
-    const logits = toFloatTensor(input, fn, 'input');
-    const targets = toFloatTensor(target, fn, 'target');
-    checkSameShape(logits, targets, fn);
-    const weight = options.weight === undefined ? null : checkBroadcastWeight(options.weight, logits.shape, fn, 'options.weight');
-    const posWeight =
-      options.posWeight === undefined ? null : checkBroadcastWeight(options.posWeight, logits.shape, fn, 'options.posWeight');
-    return binaryCrossEntropyWithLogitsKernel({ input: logits, target: targets, weight, posWeight, reduction });
-  });
+  return bindLoss(BINARY_CROSS_ENTROPY_WITH_LOGITS, options)(input, target);
 }

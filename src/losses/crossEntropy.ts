@@ -1,11 +1,22 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkOptionNames } from '../core/options';
 import type { TensorInput } from '../core/tensors';
 import { crossEntropyIndicesKernel, crossEntropyProbabilitiesKernel } from '../kernels/dispatch';
-import { SOFTMAX_LOSS_OPTIONS, softmaxLoss, SoftmaxLossOptions } from './softmaxLoss';
+import { bindLoss, LossDefinition } from './loss';
+import { SOFTMAX_LOSS_SCHEMA, softmaxLoss, SoftmaxLossOptions } from './softmaxLoss';
 
 /** Options of `crossEntropy` (PyTorch: `weight`, `ignore_index`, `reduction`, `label_smoothing`; plus `classAxis`). */
 export type CrossEntropyOptions = SoftmaxLossOptions;
+
+export const CROSS_ENTROPY: LossDefinition<typeof SOFTMAX_LOSS_SCHEMA> = {
+  name: 'crossEntropy',
+  schema: SOFTMAX_LOSS_SCHEMA,
+  run(input, target, options) {
+    return softmaxLoss(input, target, options, this.name, {
+      indices: crossEntropyIndicesKernel,
+      probabilities: crossEntropyProbabilitiesKernel,
+    });
+  },
+};
 
 /**
  * Cross-entropy between logits and a target, as PyTorch's `torch.nn.functional.cross_entropy`.
@@ -34,7 +45,5 @@ export type CrossEntropyOptions = SoftmaxLossOptions;
  * ```
  */
 export function crossEntropy(input: TensorInput, target: TensorInput, options: CrossEntropyOptions = {}): tf.Tensor {
-  const fn = 'crossEntropy';
-  checkOptionNames(options, SOFTMAX_LOSS_OPTIONS, fn);
-  return softmaxLoss(input, target, options, fn, { indices: crossEntropyIndicesKernel, probabilities: crossEntropyProbabilitiesKernel });
+  return bindLoss(CROSS_ENTROPY, options)(input, target);
 }

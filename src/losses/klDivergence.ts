@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape } from '../core/elementwise';
-import { checkBoolean, checkOneOf, checkOptionNames, Reduction } from '../core/options';
+import { booleanOption, choiceOption, Reduction, Schema } from '../core/options';
 import { TensorInput, toFloatTensor } from '../core/tensors';
 import { klDivergenceKernel } from '../kernels/dispatch';
+import { bindLoss, LossDefinition } from './loss';
 
 /** How `klDivergence` reduces: PyTorch's reductions, and 'batchmean', the sum over the size of the first axis. */
 export type KlReduction = Reduction | 'batchmean';
@@ -18,8 +19,33 @@ export interface KlDivergenceOptions {
   logTarget?: boolean;
 }
 
-const OPTIONS = ['reduction', 'logTarget'] as const;
-const REDUCTIONS: readonly KlReduction[] = ['mean', 'batchmean', 'sum', 'none'];
+const SCHEMA = {
+  reduction: choiceOption<KlReduction>(['mean', 'batchmean', 'sum', 'none'], 'mean'),
+  logTarget: booleanOption(false),
+} satisfies Schema<KlDivergenceOptions>;
+
+export const KL_DIVERGENCE: LossDefinition<typeof SCHEMA> = {
+  name: 'klDivergence',
+  schema: SCHEMA,
+  run(input, target, { reduction, logTarget }) {
+    const fn = this.name;
+    return tf.tidy(() => {
+      const logProbabilities = toFloatTensor(input, fn, 'input');
+      const targets = toFloatTensor(target, fn, 'target');
+      checkSameShape(logProbabilities, targets, fn);
+      const shape = logProbabilities.shape;
+      // PyTorch's 'batchmean' is 'sum' divided by input.size(0), and plain 'sum' for a scalar.
+      const meanDenominator = reduction !== 'batchmean' ? logProbabilities.size : shape.length === 0 ? 1 : shape[0];
+      return klDivergenceKernel({
+        input: logProbabilities,
+        target: targets,
+        reduction: reduction === 'batchmean' ? 'mean' : reduction,
+        meanDenominator,
+        logTarget,
+      });
+    });
+  },
+};
 
 /**
  * The Kullback-Leibler divergence of a target distribution `t` from the input's, as PyTorch's
@@ -42,23 +68,5 @@ const REDUCTIONS: readonly KlReduction[] = ['mean', 'batchmean', 'sum', 'none'];
  * ```
  */
 export function klDivergence(input: TensorInput, target: TensorInput, options: KlDivergenceOptions = {}): tf.Tensor {
-  const fn = 'klDivergence';
-  checkOptionNames(options, OPTIONS, fn);
-  const reduction = options.reduction === undefined ? 'mean' : checkOneOf(options.reduction, REDUCTIONS, fn, 'options.reduction');
-  const logTarget = checkBoolean(options.logTarget, false, fn, 'options.logTarget');
-  return tf.tidy(() => {
-    const logProbabilities = toFloatTensor(input, fn, 'input');
-    const targets = toFloatTensor(target, fn, 'target');
-    checkSameShape(logProbabilities, targets, fn);
-    const shape = logProbabilities.shape;
-    // PyTorch's 'batchmean' is 'sum' divided by input.size(0), and plain 'sum' for a scalar.
-    const meanDenominator = reduction !== 'batchmean' ? logProbabilities.size : shape.length === 0 ? 1 : shape[0];
-    return klDivergenceKernel({
-      input: logProbabilities,
-      target: targets,
-      reduction: reduction === 'batchmean' ? 'mean' : reduction,
-      meanDenominator,
-      logTarget,
-    });
-  });
+  return bindLoss(KL_DIVERGENCE, options)(input, target);
 }

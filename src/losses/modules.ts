@@ -1,16 +1,18 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TensorInput } from '../core/tensors';
-import { binaryCrossEntropy, BinaryCrossEntropyOptions } from './binaryCrossEntropy';
-import { binaryCrossEntropyWithLogits, BinaryCrossEntropyWithLogitsOptions } from './binaryCrossEntropyWithLogits';
-import { crossEntropy, CrossEntropyOptions } from './crossEntropy';
-import { klDivergence, KlDivergenceOptions } from './klDivergence';
-import { nllLoss, NllLossOptions } from './nllLoss';
-import { sigmoidFocalLoss, SigmoidFocalLossOptions } from './sigmoidFocalLoss';
-import { softmaxFocalLoss, SoftmaxFocalLossOptions } from './softmaxFocalLoss';
+import { BINARY_CROSS_ENTROPY, BinaryCrossEntropyOptions } from './binaryCrossEntropy';
+import { BINARY_CROSS_ENTROPY_WITH_LOGITS, BinaryCrossEntropyWithLogitsOptions } from './binaryCrossEntropyWithLogits';
+import { CROSS_ENTROPY, CrossEntropyOptions } from './crossEntropy';
+import { KL_DIVERGENCE, KlDivergenceOptions } from './klDivergence';
+import { bindLoss, LossDefinition, OptionSchema } from './loss';
+import { NLL_LOSS, NllLossOptions } from './nllLoss';
+import { SIGMOID_FOCAL_LOSS, SigmoidFocalLossOptions } from './sigmoidFocalLoss';
+import { SOFTMAX_FOCAL_LOSS, SoftmaxFocalLossOptions } from './softmaxFocalLoss';
 
 /**
  * `torch.nn`-style loss modules: constructed once with their options, called with
- * `forward(input, target)`. Each is the functional loss of the same name with the options bound.
+ * `forward(input, target)`. Each is the functional loss of the same name with the options bound; the
+ * constructor checks them (a bad option throws there, under the functional loss's name).
  *
  * ```js
  * const criterion = new CrossEntropyLoss({ labelSmoothing: 0.1 });
@@ -18,46 +20,57 @@ import { softmaxFocalLoss, SoftmaxFocalLossOptions } from './softmaxFocalLoss';
  * ```
  */
 abstract class LossModule<Options extends object> {
-  constructor(readonly options: Options = {} as Options) {}
+  /** The loss the subclass is, set as a static field. @hidden */
+  protected static readonly definition: LossDefinition<OptionSchema>;
+  private readonly bound: (input: TensorInput, target: TensorInput) => tf.Tensor;
 
-  protected abstract loss(input: TensorInput, target: TensorInput, options: Options): tf.Tensor;
+  constructor(readonly options: Options = {} as Options) {
+    this.bound = bindLoss((new.target as typeof LossModule).definition, options);
+  }
 
   forward(input: TensorInput, target: TensorInput): tf.Tensor {
-    return this.loss(input, target, this.options);
+    return this.bound(input, target);
   }
 }
 
 /** `torch.nn.BCELoss`: binary cross-entropy of probabilities. */
 export class BCELoss extends LossModule<BinaryCrossEntropyOptions> {
-  protected loss = binaryCrossEntropy;
+  /** @hidden */
+  protected static readonly definition = BINARY_CROSS_ENTROPY;
 }
 
 /** `torch.nn.BCEWithLogitsLoss`: binary cross-entropy of logits, with `posWeight`. */
 export class BCEWithLogitsLoss extends LossModule<BinaryCrossEntropyWithLogitsOptions> {
-  protected loss = binaryCrossEntropyWithLogits;
+  /** @hidden */
+  protected static readonly definition = BINARY_CROSS_ENTROPY_WITH_LOGITS;
 }
 
 /** `torch.nn.CrossEntropyLoss`: cross-entropy of logits against class indices or probabilities. */
 export class CrossEntropyLoss extends LossModule<CrossEntropyOptions> {
-  protected loss = crossEntropy;
+  /** @hidden */
+  protected static readonly definition = CROSS_ENTROPY;
 }
 
 /** `torch.nn.NLLLoss`: negative log-likelihood of log-probabilities. */
 export class NLLLoss extends LossModule<NllLossOptions> {
-  protected loss = nllLoss;
+  /** @hidden */
+  protected static readonly definition = NLL_LOSS;
 }
 
 /** torchvision's `sigmoid_focal_loss` as a module (torchvision has none): focal loss of logits against binary targets. */
 export class SigmoidFocalLoss extends LossModule<SigmoidFocalLossOptions> {
-  protected loss = sigmoidFocalLoss;
+  /** @hidden */
+  protected static readonly definition = SIGMOID_FOCAL_LOSS;
 }
 
 /** Multiclass focal loss of logits against class indices or probabilities, with `crossEntropy`'s options and `gamma`. */
 export class SoftmaxFocalLoss extends LossModule<SoftmaxFocalLossOptions> {
-  protected loss = softmaxFocalLoss;
+  /** @hidden */
+  protected static readonly definition = SOFTMAX_FOCAL_LOSS;
 }
 
 /** `torch.nn.KLDivLoss`: Kullback-Leibler divergence of log-probabilities from a target distribution. */
 export class KLDivLoss extends LossModule<KlDivergenceOptions> {
-  protected loss = klDivergence;
+  /** @hidden */
+  protected static readonly definition = KL_DIVERGENCE;
 }

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
-import { checkInteger, checkOptionNames, checkReduction, Reduction } from '../core/options';
+import { OPTION, Reduction, Schema } from '../core/options';
 import { formatShape, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
 import { checkClassIndicesOrPoison, checkClassWeight, sameShape, withoutAxis } from '../core/validate';
 import { nllLossKernel } from '../kernels/dispatch';
+import { bindLoss, LossDefinition } from './loss';
 
 /** Options of `nllLoss` (PyTorch: `weight`, `ignore_index`, `reduction`; plus `classAxis`). */
 export interface NllLossOptions {
@@ -18,7 +19,37 @@ export interface NllLossOptions {
   classAxis?: number;
 }
 
-const OPTIONS = ['weight', 'ignoreIndex', 'reduction', 'classAxis'] as const;
+const SCHEMA = {
+  weight: OPTION.weight,
+  ignoreIndex: OPTION.ignoreIndex,
+  reduction: OPTION.reduction,
+  classAxis: OPTION.classAxis,
+} satisfies Schema<NllLossOptions>;
+
+export const NLL_LOSS: LossDefinition<typeof SCHEMA> = {
+  name: 'nllLoss',
+  schema: SCHEMA,
+  run(input, target, { weight: weightOption, ignoreIndex, reduction, classAxis }) {
+    const fn = this.name;
+    return tf.tidy(() => {
+      const logProbabilities = toFloatTensor(input, fn, 'input');
+      const { layout, axis } = classLayout(logProbabilities.shape, classAxis, fn);
+      const labels = toNumericTensor(target, fn, 'target');
+      const sampleShape = withoutAxis(logProbabilities.shape, axis);
+      if (!sameShape(labels.shape, sampleShape)) {
+        throw new LossInputError(
+          fn,
+          'target',
+          `class indices of shape ${formatShape(sampleShape)} (for input of shape ${formatShape(logProbabilities.shape)}, class axis ${axis})`,
+          `shape ${formatShape(labels.shape)}`,
+        );
+      }
+      const weight = weightOption === undefined ? null : checkClassWeight(weightOption, layout.classes, fn);
+      const poison = checkClassIndicesOrPoison(labels, layout.classes, ignoreIndex, fn);
+      return nllLossKernel({ logProbabilities, target: labels, weight, layout, sampleShape, reduction, ignoreIndex, poison });
+    });
+  },
+};
 
 /**
  * Negative log-likelihood of class-index targets under log-probabilities, as PyTorch's
@@ -38,26 +69,5 @@ const OPTIONS = ['weight', 'ignoreIndex', 'reduction', 'classAxis'] as const;
  * ```
  */
 export function nllLoss(input: TensorInput, target: TensorInput, options: NllLossOptions = {}): tf.Tensor {
-  const fn = 'nllLoss';
-  checkOptionNames(options, OPTIONS, fn);
-  const reduction = checkReduction(options.reduction, fn);
-  const ignoreIndex = checkInteger(options.ignoreIndex, -100, fn, 'options.ignoreIndex');
-  const classAxis = checkInteger(options.classAxis, 1, fn, 'options.classAxis');
-  return tf.tidy(() => {
-    const logProbabilities = toFloatTensor(input, fn, 'input');
-    const { layout, axis } = classLayout(logProbabilities.shape, classAxis, fn);
-    const labels = toNumericTensor(target, fn, 'target');
-    const sampleShape = withoutAxis(logProbabilities.shape, axis);
-    if (!sameShape(labels.shape, sampleShape)) {
-      throw new LossInputError(
-        fn,
-        'target',
-        `class indices of shape ${formatShape(sampleShape)} (for input of shape ${formatShape(logProbabilities.shape)}, class axis ${axis})`,
-        `shape ${formatShape(labels.shape)}`,
-      );
-    }
-    const weight = options.weight === undefined ? null : checkClassWeight(options.weight, layout.classes, fn);
-    const poison = checkClassIndicesOrPoison(labels, layout.classes, ignoreIndex, fn);
-    return nllLossKernel({ logProbabilities, target: labels, weight, layout, sampleShape, reduction, ignoreIndex, poison });
-  });
+  return bindLoss(NLL_LOSS, options)(input, target);
 }

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape } from '../core/elementwise';
-import { checkNumber, checkOneOf, checkOptionNames, Reduction } from '../core/options';
+import { OPTION, Reduction, Schema, withDefault } from '../core/options';
 import { TensorInput, toFloatTensor } from '../core/tensors';
 import { checkProbabilitiesOrPoison } from '../core/validate';
 import { sigmoidFocalLossKernel } from '../kernels/dispatch';
+import { bindLoss, LossDefinition } from './loss';
 
 /** Options of `sigmoidFocalLoss` (torchvision: `alpha`, `gamma`, `reduction`). */
 export interface SigmoidFocalLossOptions {
@@ -15,8 +16,26 @@ export interface SigmoidFocalLossOptions {
   reduction?: Reduction;
 }
 
-const OPTIONS = ['alpha', 'gamma', 'reduction'] as const;
-const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
+const SCHEMA = {
+  alpha: OPTION.alpha,
+  gamma: OPTION.gamma,
+  reduction: withDefault(OPTION.reduction, 'none'),
+} satisfies Schema<SigmoidFocalLossOptions>;
+
+export const SIGMOID_FOCAL_LOSS: LossDefinition<typeof SCHEMA> = {
+  name: 'sigmoidFocalLoss',
+  schema: SCHEMA,
+  run(input, target, { alpha, gamma, reduction }) {
+    const fn = this.name;
+    return tf.tidy(() => {
+      const logits = toFloatTensor(input, fn, 'input');
+      const targets = toFloatTensor(target, fn, 'target');
+      checkSameShape(logits, targets, fn);
+      const poison = checkProbabilitiesOrPoison(targets, fn, 'target');
+      return sigmoidFocalLossKernel({ input: logits, target: targets, alpha, gamma, reduction, poison });
+    });
+  },
+};
 
 /**
  * The focal loss of RetinaNet (Lin et al., "Focal Loss for Dense Object Detection", 2017), as
@@ -42,23 +61,5 @@ const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
  * ```
  */
 export function sigmoidFocalLoss(input: TensorInput, target: TensorInput, options: SigmoidFocalLossOptions = {}): tf.Tensor {
-  const fn = 'sigmoidFocalLoss';
-  checkOptionNames(options, OPTIONS, fn);
-  const reduction = options.reduction === undefined ? 'none' : checkOneOf(options.reduction, REDUCTIONS, fn, 'options.reduction');
-  const alpha = checkNumber(
-    options.alpha,
-    0.25,
-    (a) => a <= 1,
-    'a number <= 1 (a negative alpha turns the weighting off)',
-    fn,
-    'options.alpha',
-  );
-  const gamma = checkNumber(options.gamma, 2, (g) => g >= 0 && g < Infinity, 'a finite number >= 0', fn, 'options.gamma');
-  return tf.tidy(() => {
-    const logits = toFloatTensor(input, fn, 'input');
-    const targets = toFloatTensor(target, fn, 'target');
-    checkSameShape(logits, targets, fn);
-    const poison = checkProbabilitiesOrPoison(targets, fn, 'target');
-    return sigmoidFocalLossKernel({ input: logits, target: targets, alpha, gamma, reduction, poison });
-  });
+  return bindLoss(SIGMOID_FOCAL_LOSS, options)(input, target);
 }

@@ -1,8 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkNumber, checkOptionNames } from '../core/options';
+import { OPTION, Schema } from '../core/options';
 import type { TensorInput } from '../core/tensors';
 import { softmaxFocalIndicesKernel, softmaxFocalProbabilitiesKernel } from '../kernels/dispatch';
-import { SOFTMAX_LOSS_OPTIONS, softmaxLoss, SoftmaxLossOptions } from './softmaxLoss';
+import { bindLoss, LossDefinition } from './loss';
+import { SOFTMAX_LOSS_SCHEMA, softmaxLoss, SoftmaxLossOptions } from './softmaxLoss';
 
 /** Options of `softmaxFocalLoss`: those of `crossEntropy`, and the focusing exponent `gamma`. */
 export interface SoftmaxFocalLossOptions extends SoftmaxLossOptions {
@@ -10,7 +11,19 @@ export interface SoftmaxFocalLossOptions extends SoftmaxLossOptions {
   gamma?: number;
 }
 
-const OPTIONS = [...SOFTMAX_LOSS_OPTIONS, 'gamma'] as const;
+const SCHEMA = { ...SOFTMAX_LOSS_SCHEMA, gamma: OPTION.gamma } satisfies Schema<SoftmaxFocalLossOptions>;
+
+export const SOFTMAX_FOCAL_LOSS: LossDefinition<typeof SCHEMA> = {
+  name: 'softmaxFocalLoss',
+  schema: SCHEMA,
+  run(input, target, options) {
+    const { gamma } = options;
+    return softmaxLoss(input, target, options, this.name, {
+      indices: (args) => softmaxFocalIndicesKernel({ ...args, gamma }),
+      probabilities: (args) => softmaxFocalProbabilitiesKernel({ ...args, gamma }),
+    });
+  },
+};
 
 /**
  * Multiclass focal loss (Lin et al., "Focal Loss for Dense Object Detection", 2017) of logits, with
@@ -40,11 +53,5 @@ const OPTIONS = [...SOFTMAX_LOSS_OPTIONS, 'gamma'] as const;
  * ```
  */
 export function softmaxFocalLoss(input: TensorInput, target: TensorInput, options: SoftmaxFocalLossOptions = {}): tf.Tensor {
-  const fn = 'softmaxFocalLoss';
-  checkOptionNames(options, OPTIONS, fn);
-  const gamma = checkNumber(options.gamma, 2, (g) => g >= 0 && g < Infinity, 'a finite number >= 0', fn, 'options.gamma');
-  return softmaxLoss(input, target, options, fn, {
-    indices: (args) => softmaxFocalIndicesKernel({ ...args, gamma }),
-    probabilities: (args) => softmaxFocalProbabilitiesKernel({ ...args, gamma }),
-  });
+  return bindLoss(SOFTMAX_FOCAL_LOSS, options)(input, target);
 }

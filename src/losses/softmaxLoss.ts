@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors';
 import { classLayout } from '../core/layout';
-import { checkInRange, checkInteger, checkReduction, Reduction } from '../core/options';
+import { OPTION, Parsed, Reduction, Schema } from '../core/options';
 import { formatShape, TensorInput, toFloatTensor, toNumericTensor } from '../core/tensors';
 import { checkClassIndicesOrPoison, checkClassWeight, sameShape, withoutAxis } from '../core/validate';
 import type { CrossEntropyIndicesArgs, CrossEntropyProbabilitiesArgs } from '../kernels/args';
@@ -20,7 +20,17 @@ export interface SoftmaxLossOptions {
   classAxis?: number;
 }
 
-export const SOFTMAX_LOSS_OPTIONS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classAxis'] as const;
+/** The rules of `SoftmaxLossOptions`. */
+export const SOFTMAX_LOSS_SCHEMA = {
+  weight: OPTION.weight,
+  ignoreIndex: OPTION.ignoreIndex,
+  reduction: OPTION.reduction,
+  labelSmoothing: OPTION.labelSmoothing,
+  classAxis: OPTION.classAxis,
+} satisfies Schema<SoftmaxLossOptions>;
+
+/** `SoftmaxLossOptions` parsed. */
+export type ParsedSoftmaxLossOptions = Parsed<typeof SOFTMAX_LOSS_SCHEMA>;
 
 /** A softmax loss's kernels: one for class-index targets, one for class-probability targets. */
 export interface SoftmaxLossKernels {
@@ -29,21 +39,18 @@ export interface SoftmaxLossKernels {
 }
 
 /**
- * Parses the options (names already checked), converts the arguments, reads the target as class
+ * With the options parsed, converts the arguments, reads the target as class
  * indices (the input's shape without the class axis; int32, or float32 holding integers) or class
  * probabilities (float32 of the input's shape), checks it, and runs the matching kernel.
  */
 export function softmaxLoss(
   input: TensorInput,
   target: TensorInput,
-  options: SoftmaxLossOptions,
+  options: ParsedSoftmaxLossOptions,
   fn: string,
   kernels: SoftmaxLossKernels,
 ): tf.Tensor {
-  const reduction = checkReduction(options.reduction, fn);
-  const ignoreIndex = checkInteger(options.ignoreIndex, -100, fn, 'options.ignoreIndex');
-  const labelSmoothing = checkInRange(options.labelSmoothing, 0, 0, 1, fn, 'options.labelSmoothing');
-  const classAxis = checkInteger(options.classAxis, 1, fn, 'options.classAxis');
+  const { reduction, ignoreIndex, labelSmoothing, classAxis } = options;
   return tf.tidy(() => {
     const logits = toFloatTensor(input, fn, 'input');
     const { layout, axis } = classLayout(logits.shape, classAxis, fn);
