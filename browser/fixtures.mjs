@@ -3,7 +3,15 @@
 // PyTorch's float64 answer. The loss call and its gradient must read nothing back (counted by the
 // probes) and leave no tensor behind.
 import * as tf from '@tensorflow/tfjs';
-import { binaryCrossEntropy, binaryCrossEntropyWithLogits, compareArrays, crossEntropy, nllLoss } from 'tfjs-loss-adapter';
+import {
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  compareArrays,
+  crossEntropy,
+  fixtureTensor,
+  fixtureValues,
+  nllLoss,
+} from 'tfjs-loss-adapter';
 import bceFixtures from '../__tests__/fixtures/binaryCrossEntropy.json';
 import bceWithLogitsFixtures from '../__tests__/fixtures/binaryCrossEntropyWithLogits.json';
 import crossEntropyFixtures from '../__tests__/fixtures/crossEntropy.json';
@@ -17,9 +25,7 @@ const LOSSES = {
   nllLoss: { loss: nllLoss, fixtures: nllFixtures },
 };
 
-const decode = (v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
-const isFixtureTensor = (o) => typeof o === 'object' && o !== null && 'shape' in o && 'values' in o;
-const makeTensor = (t, dtype = 'float32') => tf.tensor(t.values.map(decode), t.shape, dtype);
+const isFixtureTensor = (o) => typeof o === 'object' && o !== null && !Array.isArray(o);
 
 /** The smallest normal float32: GPUs flush smaller magnitudes (subnormals) to zero, as WebGL and WebGPU allow. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
@@ -28,20 +34,21 @@ const hasSubnormal = (t) => t.values.some((v) => typeof v === 'number' && v !== 
 /** One case: errors relative to the tolerance (≤ 1 passes) of the value and each gradient, reads, leaks. */
 async function runCase(loss, c, tolerance) {
   const before = tf.memory().numTensors;
-  const input = makeTensor(c.input);
-  const target = makeTensor(c.target, c.target.dtype);
-  const options = Object.fromEntries(Object.entries(c.options).map(([k, o]) => [k, isFixtureTensor(o) ? makeTensor(o) : o]));
-  const upstream = c.upstream === null ? null : makeTensor(c.upstream);
-  const differentiable = c.grad.target === null ? [input] : [input, target];
+  const [input, target] = c.inputs.map(fixtureTensor);
+  const options = Object.fromEntries(Object.entries(c.options).map(([k, o]) => [k, isFixtureTensor(o) ? fixtureTensor(o) : o]));
+  const upstream = c.upstream === null ? null : fixtureTensor(c.upstream);
+  // The gradients recorded: of the input and, for a float target, of the target.
+  const names = Object.keys(c.gradients);
+  const differentiable = names.map((name) => ({ input, target })[name]);
   // The upstream gradient of 'none' as tf.grads' dy (a sum of products would not run on an empty batch on webgl).
   const objective = (x, t = target) => loss(x, t, options);
   const { result, reads } = watch(() => [loss(input, target, options), ...tf.grads(objective)(differentiable, upstream ?? undefined)]);
-  const [value, ...gradients] = await Promise.all(result.map((t) => t.data()));
-  const expected = [c.value, c.grad.input, c.grad.target].filter((e) => e !== null);
-  const quantities = ['value', 'grad.input', 'grad.target'];
-  const comparisons = [value, ...gradients].map((actual, k) => ({
+  const actual = await Promise.all(result.map((t) => t.data()));
+  const expected = [c.value, ...names.map((name) => c.gradients[name])];
+  const quantities = ['value', ...names.map((name) => `gradient of ${name}`)];
+  const comparisons = actual.map((values, k) => ({
     quantity: quantities[k],
-    ...compareArrays(actual, expected[k].values.map(decode), expected[k].shape, tolerance),
+    ...compareArrays(values, fixtureValues(expected[k]), expected[k].shape, tolerance),
   }));
   tf.dispose([...result, input, target, upstream, ...Object.values(options)].filter((t) => t instanceof tf.Tensor));
   return { comparisons, reads, leaked: tf.memory().numTensors - before };
@@ -59,7 +66,7 @@ export async function runFixtures(tolerance, { flushesSubnormals = false } = {})
     for (const c of fixtures.cases) {
       row.cases++;
       // A GPU sees a subnormal input as 0 and answers as PyTorch does for 0: reported, not compared.
-      const flushed = flushesSubnormals && [c.input, c.target].some(hasSubnormal);
+      const flushed = flushesSubnormals && c.inputs.some(hasSubnormal);
       let outcome;
       try {
         outcome = await runCase(loss, c, tolerance);

@@ -126,7 +126,7 @@ export function formatReport(report) {
   for (const result of report.results) lines.push('', ...formatBackend(result));
   lines.push(
     '',
-    'Forward + backward: tf.valueAndGrad of the loss with respect to the logits, then `await data()` on the loss and the gradient; median over interleaved rounds after warm-up; inputs and one-hot labels made outside the timed region.',
+    'Forward + backward: tf.valueAndGrad of the loss with respect to the logits, then `await data()` on the loss (the gradient stays on the GPU, as in training; the read waits for it); median over interleaved rounds after warm-up; inputs and one-hot labels made outside the timed region.',
     "ours: the path the library picks (setKernelPath('auto')); composite: setKernelPath('composite'), the tfjs-ops fallback; built-in: tf.losses.softmaxCrossEntropy(oneHot, logits), tf.losses.sigmoidCrossEntropy(labels, logits). built-in / ours above 1: ours is faster.",
     'GPU programs: calls of the backend’s runWebGLProgram / runWebGPUProgram (every shader dispatch, compileAndRun’s included) in one forward + backward, the reads after it not counted. Peak bytes: the highest tf.memory().numBytes in one forward + backward, above its value before.',
     'The page is not cross-origin isolated (wasm runs its single-threaded build, as on most sites), so the browser rounds its clock to 0.1 ms.',

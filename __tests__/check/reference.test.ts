@@ -7,19 +7,10 @@ import {
   referenceNllLoss,
 } from '../../src/check/reference';
 import { referenceKlDivergence, referenceSigmoidFocalLoss, referenceSoftmaxFocalLoss } from '../../src/check/referenceFocal';
+import { FixtureOption, FixtureTensor, fixtureValues, TorchFixtureCase } from '../../src/check/torchFixture';
+import type { LibraryLoss } from '../../src/cli/fixtures';
 import { LossInputError } from '../../src/core/errors';
-import {
-  FIXTURE_LOSSES,
-  FixtureCase,
-  FixtureLoss,
-  FixtureTensor,
-  closeTo,
-  float32Values,
-  float64Values,
-  loadFixtures,
-  mapTensorOptions,
-  targetValues,
-} from '../helpers/fixtures';
+import { closeTo, FIXTURE_LOSSES, loadFixtures } from '../helpers/fixtures';
 
 /**
  * The float64 reference against every PyTorch fixture. Both sides compute in float64 from the same
@@ -36,7 +27,7 @@ const ATOL = 1e-14;
  * generator checks them to 1e-8), so its fixtures are compared at that floor. The softmax focal
  * fixtures' autograd through a log-sum-exp of the other classes rounds at logits near 100 to 8e-12.
  */
-const TOLERANCE: Partial<Record<FixtureLoss, { rtol: number; atol: number }>> = {
+const TOLERANCE: Partial<Record<LibraryLoss, { rtol: number; atol: number }>> = {
   sigmoidFocalLoss: { rtol: 1e-9, atol: 1e-8 },
   softmaxFocalLoss: { rtol: 1e-10, atol: ATOL },
 };
@@ -48,7 +39,7 @@ type ReferenceFunction = (
   upstream?: ArrayLike<number>,
 ) => ReferenceResult;
 
-const REFERENCES: Record<FixtureLoss, ReferenceFunction> = {
+const REFERENCES: Record<LibraryLoss, ReferenceFunction> = {
   binaryCrossEntropy: referenceBinaryCrossEntropy,
   binaryCrossEntropyWithLogits: referenceBinaryCrossEntropyWithLogits,
   crossEntropy: referenceCrossEntropy,
@@ -58,19 +49,24 @@ const REFERENCES: Record<FixtureLoss, ReferenceFunction> = {
   klDivergence: referenceKlDivergence,
 };
 
+/** A fixture tensor as the reference takes it: float32 numbers exactly as PyTorch used them. */
 function referenceTensor(t: FixtureTensor): ReferenceTensor {
-  return { shape: t.shape, values: float32Values(t) };
+  const values = fixtureValues(t);
+  return { shape: t.shape, values: t.dtype === 'float32' ? Float32Array.from(values) : values };
 }
 
-function runReference(loss: FixtureLoss, c: FixtureCase): ReferenceResult {
-  const options = mapTensorOptions(c.options, referenceTensor);
-  const target = { shape: c.target.shape, values: targetValues(c.target) };
-  return REFERENCES[loss](referenceTensor(c.input), target, options, c.upstream === null ? undefined : float32Values(c.upstream));
+const isFixtureTensor = (option: FixtureOption): option is FixtureTensor =>
+  typeof option === 'object' && option !== null && !Array.isArray(option);
+
+function runReference(loss: LibraryLoss, c: TorchFixtureCase): ReferenceResult {
+  const [input, target] = c.inputs.map(referenceTensor);
+  const options = Object.fromEntries(Object.entries(c.options).map(([k, o]) => [k, isFixtureTensor(o) ? referenceTensor(o) : o]));
+  return REFERENCES[loss](input, target, options, c.upstream === null ? undefined : referenceTensor(c.upstream).values);
 }
 
-function expectClose(actual: ArrayLike<number>, expected: FixtureTensor, what: string, loss?: FixtureLoss): void {
-  const { rtol, atol } = (loss === undefined ? undefined : TOLERANCE[loss]) ?? { rtol: RTOL, atol: ATOL };
-  const check = closeTo(actual, float64Values(expected), rtol, atol);
+function expectClose(actual: ArrayLike<number>, expected: FixtureTensor, what: string, loss: LibraryLoss): void {
+  const { rtol, atol } = TOLERANCE[loss] ?? { rtol: RTOL, atol: ATOL };
+  const check = closeTo(actual, fixtureValues(expected), rtol, atol);
   expect(check.pass ? 'close' : `${what}: ${check.message}`).toBe('close');
 }
 
@@ -82,13 +78,10 @@ for (const loss of FIXTURE_LOSSES) {
       const result = runReference(loss, c);
       expect(result.value.shape).toEqual(c.value.shape);
       expectClose(result.value.values, c.value, 'value', loss);
-      expectClose(result.grad.input, c.grad.input, 'grad.input', loss);
-      if (c.grad.target === null) {
-        expect(result.grad.target).toBeNull();
-      } else {
-        expect(result.grad.target).not.toBeNull();
-        expectClose(result.grad.target ?? [], c.grad.target, 'grad.target', loss);
-      }
+      // PyTorch differentiates a float target (not float32 class indices); the reference does the same.
+      expect(Object.keys(c.gradients)).toEqual(result.grad.target === null ? ['input'] : ['input', 'target']);
+      expectClose(result.grad.input, c.gradients.input, 'gradient of input', loss);
+      if (result.grad.target !== null) expectClose(result.grad.target, c.gradients.target, 'gradient of target', loss);
     });
   });
 }

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { main } from '../../src/cli/main';
-import type { FixtureVerifyReport } from '../../src/cli/fixtures';
+import { FixtureVerifyReport, LIBRARY_LOSSES } from '../../src/cli/fixtures';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'examples', 'fixtures');
@@ -85,6 +85,14 @@ describe('tfjs-loss-adapter verify --fixtures', () => {
     expect(stdout).toMatch(
       /FAIL \[cpu\] \S+package\.json: cannot be read: \S+package\.json: checkTorchFixture: argument 'fixture\.format' must be/,
     );
+  });
+
+  it("passes this repository's own PyTorch fixtures: recorded as a user records them, a row per loss", async () => {
+    const { code, stdout } = await runCli('verify', '--backend', 'cpu', '--fixtures', join(ROOT, '__tests__', 'fixtures'));
+    expect(stdout).toMatch(/verify --fixtures: every fixture matched$/);
+    expect(code).toBe(0);
+    for (const loss of Object.keys(LIBRARY_LOSSES))
+      expect(stdout).toMatch(new RegExp(`\\| cpu +\\| \\S+/${loss}\\.json ${loss} +\\| \\d{2,} .*\\| pass`));
   });
 
   it('prints the report as JSON with --json: per case and quantity, the worst element', async () => {

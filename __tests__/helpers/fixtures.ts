@@ -1,90 +1,18 @@
-import * as fs from 'fs';
 import * as path from 'path';
+import type { TorchFixture } from '../../src/check/torchFixture';
+import { readTorchFixture } from '../../src/check/torchFixtureFile';
+import { LIBRARY_LOSSES, LibraryLoss } from '../../src/cli/fixtures';
 
 /**
- * The PyTorch golden fixtures written by tools/generate_fixtures.py: reading them, decoding their
- * numbers ("NaN", "Infinity", "-Infinity" are strings in JSON), and comparing results with them.
+ * The PyTorch golden fixtures written by tools/generate_fixtures.py, through the recorder users have
+ * (python/record_fixture.py, docs/fixture-format.md), and a comparison of results with expected values.
  */
 
-/** The losses with a fixture file `__tests__/fixtures/<loss>.json`. */
-export const FIXTURE_LOSSES = [
-  'binaryCrossEntropy',
-  'binaryCrossEntropyWithLogits',
-  'crossEntropy',
-  'nllLoss',
-  'sigmoidFocalLoss',
-  'softmaxFocalLoss',
-  'klDivergence',
-] as const;
-export type FixtureLoss = (typeof FIXTURE_LOSSES)[number];
+/** The losses with a fixture file `__tests__/fixtures/<loss>.json`: every loss `verify --fixtures` knows. */
+export const FIXTURE_LOSSES = Object.keys(LIBRARY_LOSSES) as LibraryLoss[];
 
-type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
-
-export interface FixtureTensor {
-  shape: number[];
-  values: JsonNumber[];
-}
-
-export interface FixtureCase {
-  name: string;
-  /** float32 numbers, stored in their shortest decimal form. */
-  input: FixtureTensor;
-  target: FixtureTensor & { dtype: 'int32' | 'float32' };
-  /** The library's options; `weight` and `posWeight` are tensors. */
-  options: { [option: string]: number | string | FixtureTensor };
-  /** The cotangent of a 'none' loss (float32); null for 'mean' and 'sum'. */
-  upstream: FixtureTensor | null;
-  /** PyTorch's float64 results. */
-  value: FixtureTensor;
-  grad: { input: FixtureTensor; target: FixtureTensor | null };
-}
-
-export interface FixtureFile {
-  generator: string;
-  torch: string;
-  cases: FixtureCase[];
-}
-
-export function loadFixtures(loss: FixtureLoss): FixtureFile {
-  const file = path.join(__dirname, '..', 'fixtures', `${loss}.json`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as FixtureFile;
-}
-
-export function decodeNumber(v: JsonNumber): number {
-  if (typeof v === 'number') return v;
-  if (v === 'NaN') return NaN;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  throw new Error(`fixture: not a number: ${JSON.stringify(v)}`);
-}
-
-/** The float32 numbers of an input, target, weight or upstream, exactly as PyTorch used them. */
-export function float32Values(t: FixtureTensor): Float32Array {
-  return Float32Array.from(t.values, decodeNumber);
-}
-
-/** PyTorch's float64 results. */
-export function float64Values(t: FixtureTensor): Float64Array {
-  return Float64Array.from(t.values, decodeNumber);
-}
-
-/** Target values in the target's own dtype: class indices as int32, probabilities and labels as float32. */
-export function targetValues(target: FixtureCase['target']): Int32Array | Float32Array {
-  return target.dtype === 'int32' ? Int32Array.from(target.values, decodeNumber) : float32Values(target);
-}
-
-export function isFixtureTensor(option: unknown): option is FixtureTensor {
-  return typeof option === 'object' && option !== null && 'shape' in option && 'values' in option;
-}
-
-/** The case's options with each tensor option (weight, posWeight) made by `makeTensor`. */
-export function mapTensorOptions<T>(
-  options: FixtureCase['options'],
-  makeTensor: (t: FixtureTensor) => T,
-): { [option: string]: number | string | T } {
-  const out: { [option: string]: number | string | T } = {};
-  for (const [name, option] of Object.entries(options)) out[name] = isFixtureTensor(option) ? makeTensor(option) : option;
-  return out;
+export function loadFixtures(loss: LibraryLoss): TorchFixture {
+  return readTorchFixture(path.join(__dirname, '..', 'fixtures', `${loss}.json`));
 }
 
 export interface Closeness {

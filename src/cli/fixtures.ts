@@ -22,7 +22,7 @@ import type { BackendName } from './backends';
 import { formatRowsReport } from './report';
 
 /** The library's losses a fixture may name as its `call`. */
-const LIBRARY_LOSSES: Record<string, FixtureFunction> = {
+export const LIBRARY_LOSSES = {
   binaryCrossEntropy,
   binaryCrossEntropyWithLogits,
   crossEntropy,
@@ -30,7 +30,10 @@ const LIBRARY_LOSSES: Record<string, FixtureFunction> = {
   sigmoidFocalLoss,
   softmaxFocalLoss,
   klDivergence,
-};
+} satisfies Record<string, FixtureFunction>;
+
+/** The name of a loss of `LIBRARY_LOSSES`. */
+export type LibraryLoss = keyof typeof LIBRARY_LOSSES;
 
 /** One row of `verify --fixtures`: the cases of one function in one file, on one backend, and their report. */
 export interface FixtureRow extends CheckResult {
@@ -116,7 +119,7 @@ function fileRows(backend: BackendName, file: string, userLoss: UserFixtureLoss 
   if (userLoss !== undefined) return [checkedRow(backend, file, userLoss.name, userLoss.loss, fixture)];
   const calls = [...new Set(fixture.cases.map((c) => c.call))];
   return calls.map((call) => {
-    const fn = Object.prototype.hasOwnProperty.call(LIBRARY_LOSSES, call) ? LIBRARY_LOSSES[call] : undefined;
+    const fn = Object.prototype.hasOwnProperty.call(LIBRARY_LOSSES, call) ? LIBRARY_LOSSES[call as LibraryLoss] : undefined;
     if (fn === undefined) {
       const known = Object.keys(LIBRARY_LOSSES).join(', ');
       return failedRow(
