@@ -17,12 +17,18 @@ import { binaryCrossEntropyWithLogitsComposite } from './composite/binaryCrossEn
 import { crossEntropyIndicesComposite, crossEntropyProbabilitiesComposite } from './composite/crossEntropy';
 import { nllLossComposite } from './composite/nllLoss';
 import { twoClassLogitsComposite } from './composite/twoClassLogits';
+import { binaryCrossEntropyGradient } from './composite/secondOrder/binaryCrossEntropy';
+import { binaryCrossEntropyWithLogitsGradient } from './composite/secondOrder/binaryCrossEntropyWithLogits';
+import { crossEntropyIndicesGradient, crossEntropyProbabilitiesGradient } from './composite/secondOrder/crossEntropy';
+import { nllLossGradient } from './composite/secondOrder/nllLoss';
 import { runDeviceKernel } from './deviceOp';
 import { binaryCrossEntropyHost } from './host/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogitsHost } from './host/binaryCrossEntropyWithLogits';
 import { crossEntropyIndicesHost, crossEntropyProbabilitiesHost } from './host/crossEntropy';
 import { nllLossHost } from './host/nllLoss';
+import { runHostKernel } from './host/hostOp';
 import { twoClassLogitsHost } from './host/twoClassLogits';
+import type { DifferentiableGradient } from './secondOrder';
 
 /**
  * The one dispatcher: for each loss kernel and the current backend, the implementation that runs.
@@ -68,12 +74,18 @@ export function getKernelPath(): KernelPath {
   return kernelPath;
 }
 
-/** The implementations of one loss kernel, and how the host and composite ones screen values in 'device' validation mode. */
+/**
+ * The implementations of one loss kernel, how the host and composite ones screen values in 'device'
+ * validation mode, and the gradient that every implementation's backward pass runs when it is itself
+ * being recorded (a gradient of a gradient), so that every loss is twice differentiable everywhere.
+ */
 interface KernelTable<A> {
   host: (args: A) => tf.Tensor;
   composite: DeviceKernel<A>;
   webgl?: DeviceKernel<A>;
   webgpu?: DeviceKernel<A>;
+  /** The closed-form gradient as differentiable tfjs ops (`composite/secondOrder`), of screened arguments. */
+  differentiableGradient: DifferentiableGradient<A>;
   /** Screens `args` on the device: the arguments to compute with, and where the values were valid (for `poisonInvalid`). */
   screen: (args: A) => { args: A; valid: tf.Tensor | null };
   /** The input whose emptiness means a loss over no samples. */
@@ -94,12 +106,26 @@ function implementationFor<A>(table: KernelTable<A>, backend: string): Implement
 
 function run<A extends object>(table: KernelTable<A>, args: A): tf.Tensor {
   const implementation = implementationFor(table, tf.getBackend());
-  if (implementation !== 'host' && table.input(args).size === 0) return runDeviceKernel(lossOverNoSamples(table), args);
-  if (implementation === 'webgl' || implementation === 'webgpu') return runDeviceKernel(table[implementation] as DeviceKernel<A>, args);
+  if (implementation !== 'host' && table.input(args).size === 0) {
+    const empty = lossOverNoSamples(table);
+    return runDeviceKernel(empty, args, (kept, dy) => empty.backward(dy, kept, []));
+  }
   const poison = 'poison' in args && args.poison;
-  const { args: screened, valid } = poison ? table.screen(args) : { args, valid: null };
-  const loss = implementation === 'host' ? table.host(screened) : runDeviceKernel(table.composite, screened);
-  return poisonInvalid(loss, valid, (args as { reduction: 'mean' | 'sum' | 'none' }).reduction);
+  const screen = (unscreened: A) => (poison ? table.screen(unscreened) : { args: unscreened, valid: null });
+  const { reduction } = args as { reduction: 'mean' | 'sum' | 'none' };
+  if (implementation === 'webgl' || implementation === 'webgpu') {
+    // The GPU kernel screens and poisons inside; its differentiable gradient does the same with tfjs ops.
+    return runDeviceKernel(table[implementation] as DeviceKernel<A>, args, (kept, dy) => {
+      const { args: screened, valid } = screen(kept);
+      return table.differentiableGradient(screened, poisonInvalid(dy, valid, reduction));
+    });
+  }
+  const { args: screened, valid } = screen(args);
+  const loss =
+    implementation === 'host'
+      ? runHostKernel(table.host, screened, table.composite.differentiable, table.differentiableGradient)
+      : runDeviceKernel(table.composite, screened, table.differentiableGradient);
+  return poisonInvalid(loss, valid, reduction);
 }
 
 /**
@@ -130,6 +156,7 @@ const notScreened = <A>(args: A) => ({ args, valid: null });
 const CROSS_ENTROPY_INDICES: KernelTable<CrossEntropyIndicesArgs> = {
   host: crossEntropyIndicesHost,
   composite: crossEntropyIndicesComposite,
+  differentiableGradient: crossEntropyIndicesGradient,
   screen: screenIndices,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
@@ -138,6 +165,7 @@ const CROSS_ENTROPY_INDICES: KernelTable<CrossEntropyIndicesArgs> = {
 const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = {
   host: crossEntropyProbabilitiesHost,
   composite: crossEntropyProbabilitiesComposite,
+  differentiableGradient: crossEntropyProbabilitiesGradient,
   screen: notScreened,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
@@ -146,6 +174,7 @@ const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = 
 const NLL: KernelTable<NllArgs> = {
   host: nllLossHost,
   composite: nllLossComposite,
+  differentiableGradient: nllLossGradient,
   screen: screenIndices,
   input: (args) => args.logProbabilities,
   unreducedShape: (args) => args.sampleShape,
@@ -154,6 +183,7 @@ const NLL: KernelTable<NllArgs> = {
 const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
   host: binaryCrossEntropyHost,
   composite: binaryCrossEntropyComposite,
+  differentiableGradient: binaryCrossEntropyGradient,
   screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.input) }),
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
@@ -162,6 +192,7 @@ const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
 const BINARY_CROSS_ENTROPY_WITH_LOGITS: KernelTable<BinaryCrossEntropyWithLogitsArgs> = {
   host: binaryCrossEntropyWithLogitsHost,
   composite: binaryCrossEntropyWithLogitsComposite,
+  differentiableGradient: binaryCrossEntropyWithLogitsGradient,
   screen: notScreened,
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
