@@ -1,8 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { binaryCrossEntropy } from '../../src/losses/binaryCrossEntropy';
-import { binaryCrossEntropyWithLogits } from '../../src/losses/binaryCrossEntropyWithLogits';
-import { crossEntropy } from '../../src/losses/crossEntropy';
-import { nllLoss } from '../../src/losses/nllLoss';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import {
   FIXTURE_LOSSES,
@@ -10,12 +6,12 @@ import {
   FixtureLoss,
   FixtureTensor,
   closeTo,
-  float32Values,
   float64Values,
   loadFixtures,
   mapTensorOptions,
   targetValues,
 } from '../helpers/fixtures';
+import { fixtureTensor, LOSSES } from '../helpers/fixtureLosses';
 
 /**
  * Every PyTorch fixture case on every backend: the library's value and its gradients (tf.grads over the
@@ -27,21 +23,8 @@ import {
 const RTOL = 1e-5;
 const ATOL = 1e-6;
 
-type LossFunction = (input: tf.Tensor, target: tf.Tensor, options: object) => tf.Tensor;
-
-const LOSSES: Record<FixtureLoss, LossFunction> = {
-  binaryCrossEntropy,
-  binaryCrossEntropyWithLogits,
-  crossEntropy,
-  nllLoss,
-};
-
 /** Which losses to run: all, or those named in FIXTURE_LOSSES (comma-separated) for a quick local run. */
 const SELECTED = process.env.FIXTURE_LOSSES?.split(',').filter(Boolean) ?? FIXTURE_LOSSES;
-
-function fixtureTensor(t: FixtureTensor): tf.Tensor {
-  return tf.tensor(float32Values(t), t.shape, 'float32');
-}
 
 function expectClose(actual: ArrayLike<number>, expected: FixtureTensor, what: string): void {
   const check = closeTo(actual, float64Values(expected), RTOL, ATOL);
