@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { elementwiseLayout } from '../../core/layout';
+import { offTape } from '../../core/validate';
 import type { BinaryCrossEntropyArgs } from '../args';
 import { LOG_FLOOR, VARIANCE_FLOOR } from '../pytorchConstants';
 import { compositeKernel, CompositeResult, reduceLoss, reductionScale, times } from './shared';
@@ -32,9 +33,18 @@ function binaryCrossEntropy(args: BinaryCrossEntropyArgs, withGradients: boolean
   return { value, gradients: binaryCrossEntropyGradients(args, scale, logs) };
 }
 
-/** `[log x, log(1-x)]`, each exactly -Infinity where x is 0 or 1. */
+/** `[log x, log(1-x)]`, each exactly -Infinity where x is 0 or 1 (the comparisons hidden from the tape: they have no gradient). */
 function logsOf(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  return [orMinusInfinity(tf.greater(x, 0), tf.log(x)), orMinusInfinity(tf.less(x, 1), tf.log1p(tf.neg(x)))];
+  return [
+    orMinusInfinity(
+      offTape(x, (v) => tf.greater(v, 0)),
+      tf.log(x),
+    ),
+    orMinusInfinity(
+      offTape(x, (v) => tf.less(v, 1)),
+      tf.log1p(tf.neg(x)),
+    ),
+  ];
 }
 
 /**
