@@ -35,6 +35,17 @@ export function isRecordingBackward(): boolean {
   return state !== null && state.gradientDepth > 0 && state.kernelDepth === 0;
 }
 
+/**
+ * True when the op about to run is recorded under two or more nested gradient tapes (`tf.grad` inside
+ * `tf.grad`): only then can its backward pass be recorded in turn, since the engine records a gradient
+ * function only while an outer tape is open. A custom-gradient op asks in its forward pass whether to
+ * keep what a differentiable backward pass needs. False without the state.
+ */
+export function mayRecordBackward(): boolean {
+  const state = engineState();
+  return state !== null && state.gradientDepth > 1 && state.kernelDepth <= 1;
+}
+
 /** The engine's tape state (`tf.engine().state`), or null when this tfjs has none of that shape. */
 export function engineState(): EngineState | null {
   const state = (tf.engine() as unknown as { state?: Partial<EngineState> }).state;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { engineState, isRecordingBackward, isRecordingGradient } from '../core/tfjsInternals';
+import { engineState, isRecordingBackward, isRecordingGradient, mayRecordBackward } from '../core/tfjsInternals';
 import type { DeviceKernel } from './args';
 import { DifferentiableGradient, keepArguments } from './secondOrder';
 
@@ -23,7 +23,7 @@ export function runDeviceKernel<A extends object>(
     // Without the engine's state (a renamed internal), assume a tape: saving is free when there is none.
     const recording = isRecordingGradient() || engineState() === null;
     const { value, saved } = kernel.forward(live as A, recording);
-    const kept = keepArguments(live as A, differentiable);
+    const kept = keepArguments(live as A, mayRecordBackward() ? differentiable : null);
     if (recording) save([...kept.tensors(), ...saved]);
     return {
       value,

@@ -22,17 +22,19 @@ export interface KeptArguments<A> {
 
 /**
  * The tensors of `args` to keep for the backward pass of a custom-gradient op, which may run after the
- * loss's `tf.tidy` has ended: the differentiable ones as they are (the tape links their saved clones
+ * loss's `tf.tidy` has ended: those named in `connected` as they are (the tape links their saved clones
  * to them, so a differentiable gradient reaches the inputs), every other one (weights, targets) as a
- * copy made by `tensors()`. Call that inside the op's forward pass: ops there are not recorded, so those copies,
- * and what is built from them, are constants to every tape. (A copy shares its data: no GPU program.)
+ * copy made by `tensors()`, or all as they are when `connected` is null (a first-order backward pass
+ * only reads them). Call `tensors()` inside the op's forward pass: ops there are not recorded, so those
+ * copies, and what is built from them, are constants to every tape. (A copy shares its data.)
  */
-export function keepArguments<A extends object>(args: A, differentiable: readonly string[]): KeptArguments<A> {
+export function keepArguments<A extends object>(args: A, connected: readonly string[] | null): KeptArguments<A> {
   const entries = args as Record<string, unknown>;
   const keys = Object.keys(entries).filter((key) => entries[key] instanceof tf.Tensor);
+  const constant = (key: string) => connected !== null && !connected.includes(key);
   return {
     count: keys.length,
-    tensors: () => keys.map((key) => (differentiable.includes(key) ? (entries[key] as tf.Tensor) : tf.clone(entries[key] as tf.Tensor))),
+    tensors: () => keys.map((key) => (constant(key) ? tf.clone(entries[key] as tf.Tensor) : (entries[key] as tf.Tensor))),
     restore(saved) {
       const restored: Record<string, unknown> = { ...entries };
       keys.forEach((key, k) => (restored[key] = saved[k]));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../../core/layout';
 import type { Reduction } from '../../core/options';
-import { isRecordingBackward, isRecordingGradient, wasmHeapView } from '../../core/tfjsInternals';
+import { isRecordingBackward, isRecordingGradient, mayRecordBackward, wasmHeapView } from '../../core/tfjsInternals';
 import { DifferentiableGradient, keepArguments, KeptArguments } from '../secondOrder';
 
 /** What a fused host kernel returns: the loss, and when asked, its gradients computed in the same pass. */
@@ -79,8 +79,9 @@ export function runHostKernel<A extends object>(
  * values)` computes the loss from the values of `differentiable` read to the host; when a gradient tape
  * is recording it also returns the gradients from the same pass, and the backward pass only scales them
  * by the upstream gradient. `layout` maps each element of the differentiable inputs (all of one shape)
- * to its sample. Inside `runHostKernel`, a backward pass that is itself recorded runs its
- * differentiable gradient instead.
+ * to its sample. Inside `runHostKernel`, under nested tapes (a gradient of a gradient may follow) it
+ * keeps the kernel's arguments, and a backward pass that is itself recorded runs the differentiable
+ * gradient instead; under one tape nothing more is kept or run than the fused kernel's own work.
  */
 export function hostOp(differentiable: tf.Tensor[], layout: ClassLayout, run: FusedRun): tf.Tensor {
   const call = secondOrder;
@@ -91,7 +92,7 @@ export function hostOp(differentiable: tf.Tensor[], layout: ClassLayout, run: Fu
     const recording = isRecordingGradient();
     const result = runOnHost(recording);
     let kept: KeptArguments<object> | null = null;
-    if (recording && call !== null) {
+    if (call !== null && mayRecordBackward()) {
       kept = keepArguments(call.args, call.differentiable);
       (args[differentiable.length] as tf.GradSaveFunc)(kept.tensors());
     }
