@@ -23,7 +23,16 @@ describe('tfjs-loss-adapter/jest/setup', () => {
     const thrown = loadSetupWith({ extend: (matchers: object) => registered.push(Object.keys(matchers)) });
     expect(thrown).toBeUndefined();
     expect(registered).toEqual([
-      ['toBeCloseToTensor', 'toPassGradcheck', 'toBeEquivalentLoss', 'toLeakTensors', 'toPassGradcheckAsync', 'toBeEquivalentLossAsync'],
+      [
+        'toBeCloseToTensor',
+        'toPassGradcheck',
+        'toBeEquivalentLoss',
+        'toLeakTensors',
+        'toPassGradcheckAsync',
+        'toBeEquivalentLossAsync',
+        'toPassGradgradcheck',
+        'toPassGradgradcheckAsync',
+      ],
     ]);
   });
 

@@ -38,10 +38,11 @@ export const GRADGRADCHECK_DEFAULTS = GRADCHECK_DEFAULTS;
  * first.
  *
  * The defaults are `gradcheck`'s (step 1e-2, rtol 1e-3, atol 1e-5, 4 directions, axes up to 64
- * elements), measured for second derivatives with `tools/gradcheck-calibration/gradgrad.ts` on 3000
- * seeded random correct cases each of cpu and wasm (this library's four losses with random options,
- * through `tf.grad` of `tf.grad`, and tf.tanh / tf.square compositions): see the README for the
- * numbers.
+ * elements), measured for second derivatives with `tools/gradcheck-calibration/gradgrad.ts`: on 1500
+ * seeded random correct cases each of cpu and wasm (this library's four losses with random options on
+ * both kernel paths, and `sin(x·W)²`), no false alarm, the worst at 0.11 of its tolerance; of 100
+ * planted bugs of each kind (softmax cross-entropy), a Hessian scaled by 1.01: 99 flagged, a missing
+ * `-p·pᵀ` term: 100, a first derivative that is a constant to the tape: 100.
  *
  * ```js
  * const z = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);

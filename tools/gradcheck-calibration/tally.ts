@@ -23,6 +23,7 @@ export async function tally(checkName: string, backend: string, check: (c: Case,
   let leaks = 0;
   let worstCorrect = { ratio: 0, what: '' };
   const errors: Record<string, number> = {};
+  const falseAlarms: string[] = [];
   const t0 = Date.now();
   for (const { kind, count, make, correct } of groups) {
     for (let seed = 0; seed < count; seed++) {
@@ -36,6 +37,7 @@ export async function tally(checkName: string, backend: string, check: (c: Case,
           const row = (table[kind] ??= { failed: buckets.map(() => 0), total: buckets.map(() => 0) });
           row.total[b]++;
           if (!r.passed) row.failed[b]++;
+          if (correct && !r.passed) falseAlarms.push(`${c.family} seed ${seed} size ${c.size}: ${r.summary}`);
           if (correct && r.worst !== null) {
             const ratio = r.worst.error / r.worst.tolerance;
             if (!r.passed || ratio > worstCorrect.ratio)
@@ -61,5 +63,6 @@ export async function tally(checkName: string, backend: string, check: (c: Case,
     );
   }
   console.log('worst correct case by error/tolerance:', worstCorrect.ratio.toFixed(3), worstCorrect.what);
+  for (const alarm of falseAlarms) console.log('false alarm:', alarm);
   if (Object.keys(errors).length > 0) console.log('cases not run (the case itself threw):', errors);
 }
