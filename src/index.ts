@@ -42,6 +42,15 @@ export {
   GradcheckError,
 } from './check/gradcheck';
 export type { DirectionCheck, GradcheckOptions, GradcheckResult, SideCheck, SideCheckName, TensorFunction } from './check/gradcheck';
+// Second derivatives (every loss is twice differentiable), checked as torch.autograd.gradgradcheck does.
+export {
+  assertGradgradcheck,
+  assertGradgradcheckAsync,
+  GRADGRADCHECK_DEFAULTS,
+  gradgradcheck,
+  gradgradcheckAsync,
+} from './check/gradgradcheck';
+export type { GradgradcheckOptions } from './check/gradgradcheck';
 export { checkEquivalence, checkEquivalenceAsync } from './check/equivalence';
 export type {
   CaseGenerator,

@@ -12,6 +12,14 @@ describeEachBackend('runVerifySuite', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(rows.filter((r) => !r.passed)).toEqual([]);
     expect(rows.every((r) => r.cases > 0)).toBe(true);
+    expect(rows.filter((r) => r.check.startsWith('gradgradcheck ')).map((r) => r.check)).toEqual([
+      'gradgradcheck crossEntropy, class indices, class weights',
+      'gradgradcheck crossEntropy, class probabilities',
+      'gradgradcheck nllLoss of log',
+      'gradgradcheck binaryCrossEntropy, soft targets',
+      'gradgradcheck binaryCrossEntropyWithLogits, posWeight, soft targets',
+      'gradgradcheck classificationLoss, binary head as two classes',
+    ]);
   });
 
   it('fails the checks that involve crossEntropy when its value is 0.1% off, and says which case', () => {
@@ -45,6 +53,11 @@ describeEachBackend('runVerifySuite', () => {
       'softmaxFocal(z, y, γ=0) == CE(z, y)',
       'gradcheck crossEntropy, class indices, class weights',
       'gradcheck crossEntropy, class probabilities',
+      'gradcheck classificationLoss, binary head as two classes',
+      // The identity's derivative claimed to be 1.01 reaches the second derivative too (1.01², against 1.01 numerically).
+      'gradgradcheck crossEntropy, class indices, class weights',
+      'gradgradcheck crossEntropy, class probabilities',
+      'gradgradcheck classificationLoss, binary head as two classes',
     ]);
   });
 });

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { engineState, isRecordingGradient, wasmHeapView, webglRunner, webgpuRunner } from '../../src/core/tfjsInternals';
+import {
+  engineState,
+  isRecordingBackward,
+  isRecordingGradient,
+  wasmHeapView,
+  webglRunner,
+  webgpuRunner,
+} from '../../src/core/tfjsInternals';
 import { describeEachBackend } from '../helpers/backends';
 
 /**
@@ -19,6 +26,27 @@ describeEachBackend('tfjs internals', (backend) => {
     const x = tf.scalar(2);
     tf.grad((v: tf.Tensor) => probe(v) as tf.Tensor)(x).dispose();
     expect(insideGradient).toBe(true);
+    x.dispose();
+  });
+
+  it('says when a gradient function runs recorded: only for a gradient of a gradient', () => {
+    const recorded: boolean[] = [];
+    const probe = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const x = args[0] as tf.Tensor;
+      (args[1] as tf.GradSaveFunc)([x]);
+      return {
+        value: tf.square(x),
+        gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => {
+          recorded.push(isRecordingBackward());
+          return tf.mul(dy, tf.mul(saved, 2));
+        },
+      };
+    });
+    const f = (v: tf.Tensor) => probe(v) as tf.Tensor;
+    const x = tf.scalar(3);
+    tf.dispose([tf.grad(f)(x), tf.grad((v: tf.Tensor) => tf.grad(f)(v))(x)]);
+    expect(recorded).toEqual([false, true]);
+    expect(isRecordingBackward()).toBe(false);
     x.dispose();
   });
 

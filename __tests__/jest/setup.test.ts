@@ -32,6 +32,8 @@ describe('tfjs-loss-adapter/jest/setup', () => {
         'toPassGradcheckAsync',
         'toBeEquivalentLossAsync',
         'toMatchTorchFixtureAsync',
+        'toPassGradgradcheck',
+        'toPassGradgradcheckAsync',
       ],
     ]);
   });

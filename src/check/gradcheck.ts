@@ -244,14 +244,20 @@ export async function assertGradcheckAsync(
   return throwUnlessPassed(await gradcheckAsync(f, inputs, options));
 }
 
-function throwUnlessPassed(result: GradcheckResult): GradcheckResult {
+/** The result, or a `GradcheckError` carrying it when a check failed. */
+export function throwUnlessPassed(result: GradcheckResult): GradcheckResult {
   if (!result.passed) throw new GradcheckError(result);
   return result;
 }
 
-/** The steps of `gradcheck`, whichever way its tensors are read. */
-export function* gradcheckSteps(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions): Reads<GradcheckResult> {
-  const settings = resolveSettings(f, inputs, options);
+/** The steps of `gradcheck`, whichever way its tensors are read; `checkName` names the check in errors and messages. */
+export function* gradcheckSteps(
+  f: TensorFunction,
+  inputs: readonly tf.Tensor[],
+  options: GradcheckOptions,
+  checkName: string = FN,
+): Reads<GradcheckResult> {
+  const settings = resolveSettings(f, inputs, options, checkName);
   const names = inputs.map((_, i) => options.names?.[i] ?? `input ${i}`);
   const { wrt, seed } = settings;
   const sideChecks: SideCheck[] = [];
@@ -262,7 +268,7 @@ export function* gradcheckSteps(f: TensorFunction, inputs: readonly tf.Tensor[],
     const bad = checkedValues[k].findIndex((x) => !Number.isFinite(x));
     if (bad >= 0)
       throw new LossInputError(
-        FN,
+        checkName,
         `inputs[${i}]`,
         'finite values at the point to check',
         `${checkedValues[k][bad]} at position ${formatPosition(bad, inputs[i].shape)}`,
@@ -277,7 +283,7 @@ export function* gradcheckSteps(f: TensorFunction, inputs: readonly tf.Tensor[],
     passed: outputProblem === null,
     message: outputProblem ?? 'f returns a finite float32 tensor',
   });
-  if (typeof base === 'string' || outputProblem !== null) return summarize(settings, names, directions, sideChecks);
+  if (typeof base === 'string' || outputProblem !== null) return summarize(checkName, settings, names, directions, sideChecks);
 
   const cotangent = randomUnitVector(base.values.length, streamSeed(seed, 0x636f74)); // 'cot'
   const gradientsOrError = yield* tryGradients(f, inputs, wrt, cotangent, base.shape);
@@ -287,7 +293,7 @@ export function* gradcheckSteps(f: TensorFunction, inputs: readonly tf.Tensor[],
     passed: typeof gradientsOrError !== 'string',
     message: typeof gradientsOrError === 'string' ? gradientsOrError : 'tf.grads differentiates f',
   });
-  if (typeof gradientsOrError === 'string') return summarize(settings, names, directions, sideChecks);
+  if (typeof gradientsOrError === 'string') return summarize(checkName, settings, names, directions, sideChecks);
   const gradients = gradientsOrError;
 
   const usable = wrt.map((i, k) => checkGradientFinite(names[i], i, gradients[k], sideChecks));
@@ -301,36 +307,42 @@ export function* gradcheckSteps(f: TensorFunction, inputs: readonly tf.Tensor[],
   const measurable = measured.flat().filter((m) => m.problem === null);
   const sigma = Math.sqrt(measurable.reduce((sum, m) => sum + m.fourthDifference ** 2, 0) / Math.max(1, measurable.length) / 70);
   for (const [k, { i, name, x, g }] of checked.entries()) directions.push(...(yield* judgeInput(probe, measured[k], sigma, i, name, x, g)));
-  return summarize(settings, names, directions, sideChecks);
+  return summarize(checkName, settings, names, directions, sideChecks);
 }
 
-function resolveSettings(f: unknown, inputs: readonly tf.Tensor[], options: GradcheckOptions): GradcheckResult['settings'] {
-  if (typeof f !== 'function') throw new LossInputError(FN, 'f', 'a function from tensors to a tensor', typeof f);
+/** The options with defaults filled in, after checking `f`, `inputs` and every option (errors name `checkName`). */
+export function resolveSettings(
+  f: unknown,
+  inputs: readonly tf.Tensor[],
+  options: GradcheckOptions,
+  checkName: string = FN,
+): GradcheckResult['settings'] {
+  if (typeof f !== 'function') throw new LossInputError(checkName, 'f', 'a function from tensors to a tensor', typeof f);
   if (!Array.isArray(inputs) || inputs.length === 0)
-    throw new LossInputError(FN, 'inputs', 'a non-empty array of tensors', Array.isArray(inputs) ? 'an empty array' : typeof inputs);
+    throw new LossInputError(checkName, 'inputs', 'a non-empty array of tensors', Array.isArray(inputs) ? 'an empty array' : typeof inputs);
   inputs.forEach((t, i) => {
-    if (!(t instanceof tf.Tensor)) throw new LossInputError(FN, `inputs[${i}]`, 'a tf.Tensor', typeof t);
-    if (t.isDisposed) throw new LossInputError(FN, `inputs[${i}]`, 'a tf.Tensor', 'a disposed tensor');
+    if (!(t instanceof tf.Tensor)) throw new LossInputError(checkName, `inputs[${i}]`, 'a tf.Tensor', typeof t);
+    if (t.isDisposed) throw new LossInputError(checkName, `inputs[${i}]`, 'a tf.Tensor', 'a disposed tensor');
   });
   const floatInputs = inputs.flatMap((t, i) => (t.dtype === 'float32' ? [i] : []));
   const wrt = options.wrt === undefined ? floatInputs : [...options.wrt];
   if (wrt.length === 0)
     throw new LossInputError(
-      FN,
+      checkName,
       'options.wrt',
       'at least one float32 input to check',
       options.wrt === undefined ? 'no float32 input' : 'an empty list',
     );
   wrt.forEach((i) => {
     if (!Number.isInteger(i) || i < 0 || i >= inputs.length)
-      throw new LossInputError(FN, 'options.wrt', `indices of inputs in [0, ${inputs.length})`, String(i));
+      throw new LossInputError(checkName, 'options.wrt', `indices of inputs in [0, ${inputs.length})`, String(i));
     if (inputs[i].dtype !== 'float32')
-      throw new LossInputError(FN, 'options.wrt', 'indices of float32 inputs', `input ${i} of dtype ${inputs[i].dtype}`);
+      throw new LossInputError(checkName, 'options.wrt', 'indices of float32 inputs', `input ${i} of dtype ${inputs[i].dtype}`);
   });
-  if (new Set(wrt).size !== wrt.length) throw new LossInputError(FN, 'options.wrt', 'distinct indices', `[${wrt.join(', ')}]`);
+  if (new Set(wrt).size !== wrt.length) throw new LossInputError(checkName, 'options.wrt', 'distinct indices', `[${wrt.join(', ')}]`);
   const number = (name: keyof typeof GRADCHECK_DEFAULTS, valid: (x: number) => boolean, expected: string): number => {
     const value = options[name] ?? GRADCHECK_DEFAULTS[name];
-    if (typeof value !== 'number' || !valid(value)) throw new LossInputError(FN, `options.${name}`, expected, String(value));
+    if (typeof value !== 'number' || !valid(value)) throw new LossInputError(checkName, `options.${name}`, expected, String(value));
     return value;
   };
   const positiveInteger = (x: number) => Number.isInteger(x) && x > 0;
@@ -514,7 +526,7 @@ function* checkCotangentHandling(
 }
 
 /** A seeded random vector of unit norm, in float32 (so the cotangent given to tf.grads is the one used on the host). */
-function randomUnitVector(length: number, seed: number): Float32Array {
+export function randomUnitVector(length: number, seed: number): Float32Array {
   const rng = seededRandom(seed);
   const v = new Float64Array(length);
   for (let j = 0; j < length; j++) v[j] = rng.normal();
@@ -693,24 +705,30 @@ function judge(m: Measurement, i: number, name: string, gradientNorm: number, si
   return { ...common, numerical, analytical, error, tolerance, passed: error <= tolerance, noise, truncation };
 }
 
-function summarize(settings: Settings, names: string[], directions: DirectionCheck[], sideChecks: SideCheck[]): GradcheckResult {
-  const failures: string[] = sideChecks.filter((c) => !c.passed).map((c) => `gradcheck failed (${c.name}): ${c.message}`);
+function summarize(
+  checkName: string,
+  settings: Settings,
+  names: string[],
+  directions: DirectionCheck[],
+  sideChecks: SideCheck[],
+): GradcheckResult {
+  const failures: string[] = sideChecks.filter((c) => !c.passed).map((c) => `${checkName} failed (${c.name}): ${c.message}`);
   for (const i of settings.wrt) {
     const checks = directions.filter((c) => c.input === i);
-    if (checks.some((c) => !c.passed)) failures.push(describeInputFailure(checks, settings, names));
+    if (checks.some((c) => !c.passed)) failures.push(describeInputFailure(checkName, checks, settings, names));
   }
   const vacuous = directions.length > 0 && directions.every((c) => c.numerical === 0 && c.analytical === 0);
   if (vacuous)
     failures.push(
-      `gradcheck failed (vacuous): both sides are identically 0: the numerical and the analytical derivatives are 0 along all ` +
+      `${checkName} failed (vacuous): both sides are identically 0: the numerical and the analytical derivatives are 0 along all ` +
         `${directions.length} directions checked, so f is constant under every perturbation and its gradient is 0; nothing was compared`,
     );
   const worst = directions.reduce<DirectionCheck | null>((w, c) => (w === null || ratio(c) > ratio(w) ? c : w), null);
   const passed = failures.length === 0;
   const checked = settings.wrt.map((i) => `${names[i]} (${directions.filter((c) => c.input === i).length} directions)`).join(', ');
   const summary = passed
-    ? `gradcheck passed: ${checked}, seed ${settings.seed}; worst error/tolerance ${worst === null ? 0 : formatNumber(ratio(worst))}`
-    : `gradcheck failed ${failures.length} check${failures.length > 1 ? 's' : ''} (seed ${settings.seed}): ${failures[0].split('\n')[0]}`;
+    ? `${checkName} passed: ${checked}, seed ${settings.seed}; worst error/tolerance ${worst === null ? 0 : formatNumber(ratio(worst))}`
+    : `${checkName} failed ${failures.length} check${failures.length > 1 ? 's' : ''} (seed ${settings.seed}): ${failures[0].split('\n')[0]}`;
   return { passed, seed: settings.seed, settings, directions, sideChecks, worst, vacuous, failures, summary };
 }
 
@@ -723,7 +741,7 @@ function byRatio(a: DirectionCheck, b: DirectionCheck): number {
 }
 
 /** One torch-style message for an input: its worst failing direction, then its worst elements. */
-function describeInputFailure(checks: DirectionCheck[], settings: Settings, names: string[]): string {
+function describeInputFailure(checkName: string, checks: DirectionCheck[], settings: Settings, names: string[]): string {
   const failing = checks.filter((c) => !c.passed).sort(byRatio);
   const headline = failing.find((c) => c.along !== 'axis') ?? failing[0];
   const i = headline.input;
@@ -734,7 +752,7 @@ function describeInputFailure(checks: DirectionCheck[], settings: Settings, name
       : headline.along === 'gradient'
         ? `along the analytic gradient (direction 0 of ${settings.directions})`
         : `along random direction ${headline.direction} of ${settings.directions} (seed ${settings.seed})`;
-  const lines = [`gradcheck failed: Jacobian mismatch for output 0 with respect to ${inputName}, ${where},`];
+  const lines = [`${checkName} failed: Jacobian mismatch for output 0 with respect to ${inputName}, ${where},`];
   if (headline.problem !== null) {
     lines.push(`f could not be evaluated there even with the step divided by 64: ${headline.problem}`);
   } else {

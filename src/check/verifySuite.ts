@@ -12,6 +12,7 @@ import { CheckAccumulator, CheckResult, describeTolerance, relativeError } from 
 import { LossCase, randomCase } from './cases';
 import { equivalenceSteps, LossSide } from './equivalence';
 import { gradcheckSteps, TensorFunction } from './gradcheck';
+import { gradgradcheckSteps } from './gradgradcheck';
 import { SeededRandom, seededRandom, streamSeed } from './random';
 import { Reads, runAsync, runSync } from './reads';
 import { referenceChecks } from './referenceChecks';
@@ -220,6 +221,15 @@ function probabilities(random: SeededRandom, shape: number[]): tf.Tensor {
   );
 }
 
+const NLL_OF_LOG_SOFTMAX: GradcheckSubject = {
+  check: 'nllLoss of logSoftmax',
+  draw: (random) => {
+    const reduction = drawReduction(random);
+    const { input, target } = randomCase(random, { kind: 'multiclass' });
+    return { options: reduction, f: (z, y) => nllLoss(tf.logSoftmax(z), y, { reduction }), inputs: [input, target] };
+  },
+};
+
 /** The losses and the adapter path through every float argument, with seeded options: what `gradcheck` sees of each. */
 const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
   {
@@ -249,14 +259,7 @@ const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
       };
     },
   },
-  {
-    check: 'nllLoss of logSoftmax',
-    draw: (random) => {
-      const reduction = drawReduction(random);
-      const { input, target } = randomCase(random, { kind: 'multiclass' });
-      return { options: reduction, f: (z, y) => nllLoss(tf.logSoftmax(z), y, { reduction }), inputs: [input, target] };
-    },
-  },
+  NLL_OF_LOG_SOFTMAX,
   {
     check: 'binaryCrossEntropy, soft targets',
     draw: (random) => {
@@ -299,18 +302,59 @@ const GRADCHECK_SUBJECTS: GradcheckSubject[] = [
 ];
 
 /**
+ * The second-order subjects: the same, but NLL after `log` of probabilities instead of tf.logSoftmax,
+ * whose gradient tfjs computes from its saved output, which a second derivative does not reach.
+ */
+const GRADGRADCHECK_SUBJECTS: GradcheckSubject[] = GRADCHECK_SUBJECTS.map((subject) =>
+  subject !== NLL_OF_LOG_SOFTMAX
+    ? subject
+    : {
+        check: 'nllLoss of log',
+        draw: (random) => {
+          const reduction = drawReduction(random);
+          const { input, target } = randomCase(random, { kind: 'multiclass' });
+          const positive = probabilities(random, input.shape);
+          input.dispose();
+          return { options: reduction, f: (p, y) => nllLoss(tf.log(p), y, { reduction }), inputs: [positive, target] };
+        },
+      },
+);
+
+const GRADGRADCHECK_CASES_PER_LOSS = 3;
+
+/**
  * `gradcheck` of every loss and of the adapter path, over seeded cases with seeded options: finite
  * differences in float32 against the closed-form gradients, with gradcheck's measured defaults.
  */
-export function* gradcheckChecks(seed: number): Reads<CheckResult[]> {
+export function gradcheckChecks(seed: number): Reads<CheckResult[]> {
+  return checkRows(seed, 3, 'gradcheck', gradcheckSteps, GRADCHECK_SUBJECTS, GRADCHECK_CASES_PER_LOSS);
+}
+
+/**
+ * `gradgradcheck` of every loss and of the adapter path: second derivatives through `tf.grad` of
+ * `tf.grad` against finite differences of the first, with gradgradcheck's measured defaults.
+ */
+export function gradgradcheckChecks(seed: number): Reads<CheckResult[]> {
+  return checkRows(seed, 5, 'gradgradcheck', gradgradcheckSteps, GRADGRADCHECK_SUBJECTS, GRADGRADCHECK_CASES_PER_LOSS);
+}
+
+/** One row per subject: `steps` (gradcheck's or gradgradcheck's) over `cases` draws seeded from the streams `stream` and `stream + 1`. */
+function* checkRows(
+  seed: number,
+  stream: number,
+  check: string,
+  steps: typeof gradcheckSteps,
+  subjects: readonly GradcheckSubject[],
+  cases: number,
+): Reads<CheckResult[]> {
   const rows: CheckResult[] = [];
-  for (const [k, subject] of GRADCHECK_SUBJECTS.entries()) {
-    const row = new CheckAccumulator(`gradcheck ${subject.check}`, 'error/tolerance <= 1 (gradcheck)', false);
-    for (let n = 0; n < GRADCHECK_CASES_PER_LOSS; n++) {
-      const { options, f, inputs } = subject.draw(seededRandom(streamSeed(seed, 3, k, n)));
+  for (const [k, subject] of subjects.entries()) {
+    const row = new CheckAccumulator(`${check} ${subject.check}`, `error/tolerance <= 1 (${check})`, false);
+    for (let n = 0; n < cases; n++) {
+      const { options, f, inputs } = subject.draw(seededRandom(streamSeed(seed, stream, k, n)));
       try {
         const wrt = subject.wrt ?? inputs.flatMap((t, i) => (t.dtype === 'float32' ? [i] : []));
-        const result = yield* gradcheckSteps(f, inputs, { seed: streamSeed(seed, 4, k, n), wrt, names: ['input', 'target'] });
+        const result = yield* steps(f, inputs, { seed: streamSeed(seed, stream + 1, k, n), wrt, names: ['input', 'target'] });
         const worst = result.worst;
         row.add({
           cases: 1,
@@ -334,6 +378,7 @@ function* verifySuiteSteps(seed: number): Reads<CheckResult[]> {
     ...(yield* focalIdentityChecks(seed)),
     ...(yield* referenceChecks(seed)),
     ...(yield* gradcheckChecks(seed)),
+    ...(yield* gradgradcheckChecks(seed)),
   ];
 }
 

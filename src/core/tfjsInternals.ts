@@ -23,6 +23,29 @@ export function isRecordingGradient(): boolean {
   return state !== null && state.gradientDepth > 0 && state.kernelDepth <= 1;
 }
 
+/**
+ * True when the ops that run now are recorded on a gradient tape, outside every kernel. Asked by a
+ * gradient function, it says whether that gradient is itself being differentiated (a gradient of a
+ * gradient: `tf.grad` of a function that calls `tf.grad`), since the engine runs gradient functions
+ * outside kernels and records them only while an outer tape is open. Without the state (a renamed
+ * internal) the answer is false: first-order gradients stay right, and the canary test fails.
+ */
+export function isRecordingBackward(): boolean {
+  const state = engineState();
+  return state !== null && state.gradientDepth > 0 && state.kernelDepth === 0;
+}
+
+/**
+ * True when the op about to run is recorded under two or more nested gradient tapes (`tf.grad` inside
+ * `tf.grad`): only then can its backward pass be recorded in turn, since the engine records a gradient
+ * function only while an outer tape is open. A custom-gradient op asks in its forward pass whether to
+ * keep what a differentiable backward pass needs. False without the state.
+ */
+export function mayRecordBackward(): boolean {
+  const state = engineState();
+  return state !== null && state.gradientDepth > 1 && state.kernelDepth <= 1;
+}
+
 /** The engine's tape state (`tf.engine().state`), or null when this tfjs has none of that shape. */
 export function engineState(): EngineState | null {
   const state = (tf.engine() as unknown as { state?: Partial<EngineState> }).state;

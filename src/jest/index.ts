@@ -7,6 +7,7 @@
  *
  * expect(crossEntropy(z, y)).toBeCloseToTensor(0.3185, { atol: 1e-4 });
  * expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheck([z]);
+ * expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradgradcheck([z]);
  * expect(crossEntropy).toBeEquivalentLoss(myCrossEntropy, cases);
  * expect(myCrossEntropy).toMatchTorchFixture('fixtures/ce.json');   // recorded with python/record_fixture.py
  * expect(() => crossEntropy(z, y)).not.toLeakTensors();
@@ -26,8 +27,10 @@ import { formatShape, isTensor } from '../core/tensors';
 import { asyncMatchers } from './asyncMatchers';
 import type { TorchFixture, TorchFixtureOptions } from '../check/torchFixture';
 import { torchFixtureMatchers } from './torchFixtureMatchers';
+import { gradgradMatchers } from './gradgradMatchers';
 
 export { asyncMatchers } from './asyncMatchers';
+export { gradgradMatchers } from './gradgradMatchers';
 
 /**
  * The matchers' signatures: `R` is what a matcher returns (`void`, or a promise after `.resolves` or
@@ -44,6 +47,10 @@ export interface TensorMatchers<R, T> {
   toPassGradcheck(inputs: readonly tf.Tensor[], options?: GradcheckOptions): R;
   /** The received loss agrees with `other` in value and gradient: `checkEquivalence(received, other, cases, options)`. */
   toBeEquivalentLoss(other: LossFunction | LossSide, cases: readonly LossCase[] | CaseGenerator, options?: EquivalenceOptions): R;
+  /** The received function passes `gradgradcheck(fn, inputs, options)`: its second derivatives agree with finite differences of its first. */
+  toPassGradgradcheck(inputs: readonly tf.Tensor[], options?: GradcheckOptions): R;
+  /** `toPassGradgradcheck`, reading only with `await data()` (webgpu): `await` it. */
+  toPassGradgradcheckAsync(inputs: readonly tf.Tensor[], options?: GradcheckOptions): Promise<R>;
   /** `toPassGradcheck`, reading only with `await data()` (webgpu): `await` it. */
   toPassGradcheckAsync(inputs: readonly tf.Tensor[], options?: GradcheckOptions): Promise<R>;
   /** `toBeEquivalentLoss`, reading only with `await data()` (webgpu): `await` it. */
@@ -241,4 +248,5 @@ interface ExpectWithExtend {
 }
 
 const globalExpect = (globalThis as { expect?: ExpectWithExtend }).expect;
-if (globalExpect !== undefined && typeof globalExpect.extend === 'function') globalExpect.extend({ ...matchers, ...asyncMatchers });
+if (globalExpect !== undefined && typeof globalExpect.extend === 'function')
+  globalExpect.extend({ ...matchers, ...asyncMatchers, ...gradgradMatchers });

@@ -1,15 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { engineState, isRecordingGradient } from '../core/tfjsInternals';
+import { engineState, isRecordingBackward, isRecordingGradient, mayRecordBackward } from '../core/tfjsInternals';
 import type { DeviceKernel } from './args';
+import { DifferentiableGradient, keepArguments } from './secondOrder';
 
 /**
  * Runs a device kernel as one `tf.customGrad` op over its differentiable arguments. Every tensor of
  * `args`, and what the forward pass saves, is kept (as clones sharing the data: no copy, no GPU
- * program) until the backward pass, which may run after the loss's `tf.tidy` has ended.
+ * program) until the backward pass, which may run after the loss's `tf.tidy` has ended. The backward
+ * pass is the kernel's own, or `differentiableGradient` when it is itself being recorded.
  */
-export function runDeviceKernel<A extends object>(kernel: DeviceKernel<A>, args: A): tf.Tensor {
+export function runDeviceKernel<A extends object>(
+  kernel: DeviceKernel<A>,
+  args: A,
+  differentiableGradient: DifferentiableGradient<A>,
+): tf.Tensor {
   const entries = args as Record<string, unknown>;
-  const tensorKeys = Object.keys(entries).filter((key) => entries[key] instanceof tf.Tensor);
   const differentiable = kernel.differentiable as readonly string[];
   const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = inputs[differentiable.length] as tf.GradSaveFunc;
@@ -18,13 +23,14 @@ export function runDeviceKernel<A extends object>(kernel: DeviceKernel<A>, args:
     // Without the engine's state (a renamed internal), assume a tape: saving is free when there is none.
     const recording = isRecordingGradient() || engineState() === null;
     const { value, saved } = kernel.forward(live as A, recording);
-    if (recording) save([...tensorKeys.map((key) => live[key] as tf.Tensor), ...saved]);
+    const kept = keepArguments(live as A, mayRecordBackward() ? differentiable : null);
+    if (recording) save([...kept.tensors(), ...saved]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, kept: tf.Tensor[]) => {
-        const restored: Record<string, unknown> = { ...entries };
-        tensorKeys.forEach((key, k) => (restored[key] = kept[k]));
-        return kernel.backward(dy, restored as A, kept.slice(tensorKeys.length));
+      gradFunc: (dy: tf.Tensor, keptTensors: tf.Tensor[]) => {
+        const restored = kept.restore(keptTensors);
+        if (isRecordingBackward()) return differentiableGradient(restored, dy);
+        return kernel.backward(dy, restored, keptTensors.slice(kept.count));
       },
     };
   });

@@ -24,6 +24,10 @@ import { nllLossComposite } from './composite/nllLoss';
 import { sigmoidFocalLossComposite } from './composite/sigmoidFocalLoss';
 import { softmaxFocalIndicesComposite, softmaxFocalProbabilitiesComposite } from './composite/softmaxFocalLoss';
 import { twoClassLogitsComposite } from './composite/twoClassLogits';
+import { binaryCrossEntropyGradient } from './composite/secondOrder/binaryCrossEntropy';
+import { binaryCrossEntropyWithLogitsGradient } from './composite/secondOrder/binaryCrossEntropyWithLogits';
+import { crossEntropyIndicesGradient, crossEntropyProbabilitiesGradient } from './composite/secondOrder/crossEntropy';
+import { nllLossGradient } from './composite/secondOrder/nllLoss';
 import { runDeviceKernel } from './deviceOp';
 import { binaryCrossEntropyHost } from './host/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogitsHost } from './host/binaryCrossEntropyWithLogits';
@@ -42,6 +46,8 @@ import { binaryCrossEntropyWebGPU } from './webgpu/binaryCrossEntropy';
 import { binaryCrossEntropyWithLogitsWebGPU } from './webgpu/binaryCrossEntropyWithLogits';
 import { crossEntropyIndicesWebGPU, crossEntropyProbabilitiesWebGPU } from './webgpu/crossEntropy';
 import { nllLossWebGPU } from './webgpu/nllLoss';
+import { runHostKernel } from './host/hostOp';
+import type { DifferentiableGradient } from './secondOrder';
 
 /**
  * The one dispatcher: for each loss kernel and the current backend, the implementation that runs.
@@ -87,18 +93,34 @@ export function getKernelPath(): KernelPath {
   return kernelPath;
 }
 
-/** The implementations of one loss kernel, and how the host and composite ones screen values in 'device' validation mode. */
+/**
+ * The implementations of one loss kernel, how the host and composite ones screen values in 'device'
+ * validation mode, and the gradient that every implementation's backward pass runs when it is itself
+ * being recorded (a gradient of a gradient), so that every loss is twice differentiable everywhere.
+ */
 interface KernelTable<A> {
   host: (args: A) => tf.Tensor;
   composite: DeviceKernel<A>;
   webgl?: DeviceKernel<A>;
   webgpu?: DeviceKernel<A>;
+  /**
+   * The closed-form gradient as differentiable tfjs ops (`composite/secondOrder`), of screened
+   * arguments; `noSecondOrder` for a loss that has none yet.
+   */
+  differentiableGradient: DifferentiableGradient<A>;
   /** Screens `args` on the device: the arguments to compute with, and where the values were valid (for `poisonInvalid`). */
   screen: (args: A) => { args: A; valid: tf.Tensor | null };
   /** The input whose emptiness means a loss over no samples. */
   input: (args: A) => tf.Tensor;
   /** The shape of the loss for reduction 'none'. */
   unreducedShape: (args: A) => number[];
+}
+
+/** The differentiable gradient of a loss without one: a gradient of its gradient throws, naming the loss. */
+function noSecondOrder<A>(loss: string): DifferentiableGradient<A> {
+  return () => {
+    throw new Error(`${loss}: second derivatives (a gradient of its gradient) are not available for this loss`);
+  };
 }
 
 /** The implementation `table` runs on `backend` under the current `KernelPath`. */
@@ -113,12 +135,26 @@ function implementationFor<A>(table: KernelTable<A>, backend: string): Implement
 
 function run<A extends object>(table: KernelTable<A>, args: A): tf.Tensor {
   const implementation = implementationFor(table, tf.getBackend());
-  if (implementation !== 'host' && table.input(args).size === 0) return runDeviceKernel(lossOverNoSamples(table), args);
-  if (implementation === 'webgl' || implementation === 'webgpu') return runDeviceKernel(table[implementation] as DeviceKernel<A>, args);
+  if (implementation !== 'host' && table.input(args).size === 0) {
+    const empty = lossOverNoSamples(table);
+    return runDeviceKernel(empty, args, (kept, dy) => empty.backward(dy, kept, []));
+  }
   const poison = 'poison' in args && args.poison;
-  const { args: screened, valid } = poison ? table.screen(args) : { args, valid: null };
-  const loss = implementation === 'host' ? table.host(screened) : runDeviceKernel(table.composite, screened);
-  return poisonInvalid(loss, valid, (args as { reduction: 'mean' | 'sum' | 'none' }).reduction);
+  const screen = (unscreened: A) => (poison ? table.screen(unscreened) : { args: unscreened, valid: null });
+  const { reduction } = args as { reduction: 'mean' | 'sum' | 'none' };
+  if (implementation === 'webgl' || implementation === 'webgpu') {
+    // The GPU kernel screens and poisons inside; its differentiable gradient does the same with tfjs ops.
+    return runDeviceKernel(table[implementation] as DeviceKernel<A>, args, (kept, dy) => {
+      const { args: screened, valid } = screen(kept);
+      return table.differentiableGradient(screened, poisonInvalid(dy, valid, reduction));
+    });
+  }
+  const { args: screened, valid } = screen(args);
+  const loss =
+    implementation === 'host'
+      ? runHostKernel(table.host, screened, table.composite.differentiable, table.differentiableGradient)
+      : runDeviceKernel(table.composite, screened, table.differentiableGradient);
+  return poisonInvalid(loss, valid, reduction);
 }
 
 /**
@@ -151,6 +187,7 @@ const CROSS_ENTROPY_INDICES: KernelTable<CrossEntropyIndicesArgs> = {
   composite: crossEntropyIndicesComposite,
   webgl: crossEntropyIndicesWebGL,
   webgpu: crossEntropyIndicesWebGPU,
+  differentiableGradient: crossEntropyIndicesGradient,
   screen: screenIndices,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
@@ -161,6 +198,7 @@ const CROSS_ENTROPY_PROBABILITIES: KernelTable<CrossEntropyProbabilitiesArgs> = 
   composite: crossEntropyProbabilitiesComposite,
   webgl: crossEntropyProbabilitiesWebGL,
   webgpu: crossEntropyProbabilitiesWebGPU,
+  differentiableGradient: crossEntropyProbabilitiesGradient,
   screen: notScreened,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
@@ -171,6 +209,7 @@ const NLL: KernelTable<NllArgs> = {
   composite: nllLossComposite,
   webgl: nllLossWebGL,
   webgpu: nllLossWebGPU,
+  differentiableGradient: nllLossGradient,
   screen: screenIndices,
   input: (args) => args.logProbabilities,
   unreducedShape: (args) => args.sampleShape,
@@ -181,6 +220,7 @@ const BINARY_CROSS_ENTROPY: KernelTable<BinaryCrossEntropyArgs> = {
   composite: binaryCrossEntropyComposite,
   webgl: binaryCrossEntropyWebGL,
   webgpu: binaryCrossEntropyWebGPU,
+  differentiableGradient: binaryCrossEntropyGradient,
   screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.input) }),
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
@@ -191,6 +231,7 @@ const BINARY_CROSS_ENTROPY_WITH_LOGITS: KernelTable<BinaryCrossEntropyWithLogits
   composite: binaryCrossEntropyWithLogitsComposite,
   webgl: binaryCrossEntropyWithLogitsWebGL,
   webgpu: binaryCrossEntropyWithLogitsWebGPU,
+  differentiableGradient: binaryCrossEntropyWithLogitsGradient,
   screen: notScreened,
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
@@ -202,6 +243,7 @@ const SOFTMAX_FOCAL_INDICES: KernelTable<SoftmaxFocalIndicesArgs> = {
   screen: screenIndices,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
+  differentiableGradient: noSecondOrder('softmaxFocalLoss'),
 };
 
 const SOFTMAX_FOCAL_PROBABILITIES: KernelTable<SoftmaxFocalProbabilitiesArgs> = {
@@ -210,6 +252,7 @@ const SOFTMAX_FOCAL_PROBABILITIES: KernelTable<SoftmaxFocalProbabilitiesArgs> = 
   screen: notScreened,
   input: (args) => args.logits,
   unreducedShape: (args) => args.sampleShape,
+  differentiableGradient: noSecondOrder('softmaxFocalLoss'),
 };
 
 const SIGMOID_FOCAL: KernelTable<SigmoidFocalLossArgs> = {
@@ -218,6 +261,7 @@ const SIGMOID_FOCAL: KernelTable<SigmoidFocalLossArgs> = {
   screen: (args) => ({ args, valid: probabilitiesValidOnDevice(args.target) }),
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
+  differentiableGradient: noSecondOrder('sigmoidFocalLoss'),
 };
 
 const KL_DIVERGENCE: KernelTable<KlDivergenceArgs> = {
@@ -226,6 +270,7 @@ const KL_DIVERGENCE: KernelTable<KlDivergenceArgs> = {
   screen: notScreened,
   input: (args) => args.input,
   unreducedShape: (args) => args.input.shape,
+  differentiableGradient: noSecondOrder('klDivergence'),
 };
 
 export const crossEntropyIndicesKernel = (args: CrossEntropyIndicesArgs): tf.Tensor => run(CROSS_ENTROPY_INDICES, args);

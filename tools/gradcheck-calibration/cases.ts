@@ -16,16 +16,17 @@ export interface Case {
   size: number;
 }
 
-const pick = <T>(rng: SeededRandom, xs: readonly T[]): T => xs[rng.integer(xs.length)];
-const logUniform = (rng: SeededRandom, lo: number, hi: number) => Math.exp(Math.log(lo) + rng.uniform() * (Math.log(hi) - Math.log(lo)));
+export const pick = <T>(rng: SeededRandom, xs: readonly T[]): T => xs[rng.integer(xs.length)];
+export const logUniform = (rng: SeededRandom, lo: number, hi: number) =>
+  Math.exp(Math.log(lo) + rng.uniform() * (Math.log(hi) - Math.log(lo)));
 
-function sizes(rng: SeededRandom): { n: number; c: number } {
+export function sizes(rng: SeededRandom): { n: number; c: number } {
   const big = rng.uniform() < 0.15;
   return { n: 1 + rng.integer(big ? 256 : 32), c: 2 + rng.integer(big ? 30 : 9) };
 }
 
 /** Logits: normal with a random scale, sometimes with a large common offset. */
-function logits(rng: SeededRandom, shape: number[]): tf.Tensor {
+export function logits(rng: SeededRandom, shape: number[]): tf.Tensor {
   const scale = logUniform(rng, 0.1, 20);
   const offset = rng.uniform() < 0.2 ? (rng.uniform() - 0.5) * 60 : 0;
   const size = shape.reduce((a, b) => a * b, 1);
@@ -35,11 +36,11 @@ function logits(rng: SeededRandom, shape: number[]): tf.Tensor {
   );
 }
 
-function labels(rng: SeededRandom, n: number, c: number): number[] {
+export function labels(rng: SeededRandom, n: number, c: number): number[] {
   return Array.from({ length: n }, () => rng.integer(c));
 }
 
-function probabilities(rng: SeededRandom, shape: number[], lo: number): tf.Tensor {
+export function probabilities(rng: SeededRandom, shape: number[], lo: number): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
   return tf.tensor(
     Float32Array.from({ length: size }, () => lo + (1 - 2 * lo) * rng.uniform()),
@@ -192,7 +193,7 @@ function corrupt(
   };
 }
 
-function withGradient(value: (x: tf.Tensor) => tf.Tensor, gradient: (x: tf.Tensor, dy: tf.Tensor) => tf.Tensor): TensorFunction {
+export function withGradient(value: (x: tf.Tensor) => tf.Tensor, gradient: (x: tf.Tensor, dy: tf.Tensor) => tf.Tensor): TensorFunction {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([x]);

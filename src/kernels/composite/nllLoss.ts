@@ -9,6 +9,7 @@ import {
   pickTarget,
   reduceLoss,
   reductionScale,
+  TargetWeights,
   targetWeights,
   toClassesLast,
 } from './shared';
@@ -24,13 +25,21 @@ function nllLoss(args: NllArgs, withGradient: boolean): CompositeResult {
   const scale = reductionScale(reduction, tf.sum(targets.perSample));
   const value = reduceLoss(perSample, reduction, scale, args.sampleShape);
   if (!withGradient) return { value };
-  // -w[y]·scale at the target of each kept sample, exactly 0 elsewhere (a product with the one-hot
-  // would give -0, and NaN where the scale is NaN).
-  const atTarget = tf.mul(tf.expandDims(targets.perSample, 1), tf.neg(keptSampleScale(targets.kept, scale, reduction)));
-  const oneHot = oneHotTargets(targets, layout.classes);
+  return { value, gradients: nllLossGradients(args, targets, keptSampleScale(targets.kept, scale, reduction)) };
+}
+
+/**
+ * The gradient `-w[y]·factor` at the target of each kept sample, exactly 0 elsewhere (a product with
+ * the one-hot would give -0, and NaN where the factor is NaN), with `factor` `[samples, 1]` or a
+ * scalar: what the composite saves (the reduction's scale on kept samples) and what a recorded
+ * backward pass returns (also times `dy`, through which it is differentiable).
+ */
+export function nllLossGradients(args: NllArgs, targets: TargetWeights, factor: tf.Tensor): tf.Tensor[] {
+  const atTarget = tf.mul(tf.expandDims(targets.perSample, 1), tf.neg(factor));
+  const oneHot = oneHotTargets(targets, args.layout.classes);
   const isTarget = tf.logicalAnd(tf.cast(oneHot, 'bool'), tf.cast(tf.expandDims(targets.kept, 1), 'bool'));
   const gradient = tf.where(isTarget, tf.mul(tf.onesLike(oneHot), atTarget), tf.zerosLike(oneHot));
-  return { value, gradients: [fromClassesLast(gradient, layout, args.logProbabilities.shape)] };
+  return [fromClassesLast(gradient, args.layout, args.logProbabilities.shape)];
 }
 
 export const nllLossComposite = compositeKernel<NllArgs>(['logProbabilities'], (args) => args.layout, nllLoss);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClassLayout } from '../../core/layout';
 import type { Reduction } from '../../core/options';
-import { isRecordingGradient, wasmHeapView } from '../../core/tfjsInternals';
+import { isRecordingBackward, isRecordingGradient, mayRecordBackward, wasmHeapView } from '../../core/tfjsInternals';
+import { DifferentiableGradient, keepArguments, KeptArguments } from '../secondOrder';
 
 /** What a fused host kernel returns: the loss, and when asked, its gradients computed in the same pass. */
 export interface FusedResult {
@@ -43,22 +44,62 @@ function scaleByUpstream(gradient: Float32Array, layout: ClassLayout, dy: Float3
   }
 }
 
+/** The kernel call that the host ops made now belong to, for their gradient when it is itself recorded. */
+interface SecondOrder {
+  args: object;
+  differentiable: readonly string[];
+  gradient: DifferentiableGradient<object>;
+}
+
+let secondOrder: SecondOrder | null = null;
+
+/**
+ * Runs the host kernel `host(args)`, whose op (`hostOp`) then builds its gradient with `gradient` when
+ * the backward pass is itself being recorded (a gradient of a gradient): the fused kernels read their
+ * inputs to the host, so the gradients they compute are constants to the tape. `differentiable` names
+ * the arguments that `host` passes to `hostOp`, in that order.
+ */
+export function runHostKernel<A extends object>(
+  host: (args: A) => tf.Tensor,
+  args: A,
+  differentiable: readonly string[],
+  gradient: DifferentiableGradient<A>,
+): tf.Tensor {
+  const outer = secondOrder;
+  secondOrder = { args, differentiable, gradient: gradient as DifferentiableGradient<object> };
+  try {
+    return host(args);
+  } finally {
+    secondOrder = outer;
+  }
+}
+
 /**
  * A fused host kernel as a tfjs op with a closed-form gradient (`tf.customGrad`): `run(withGradients,
  * values)` computes the loss from the values of `differentiable` read to the host; when a gradient tape
  * is recording it also returns the gradients from the same pass, and the backward pass only scales them
  * by the upstream gradient. `layout` maps each element of the differentiable inputs (all of one shape)
- * to its sample.
+ * to its sample. Inside `runHostKernel`, under nested tapes (a gradient of a gradient may follow) it
+ * keeps the kernel's arguments, and a backward pass that is itself recorded runs the differentiable
+ * gradient instead; under one tape nothing more is kept or run than the fused kernel's own work.
  */
 export function hostOp(differentiable: tf.Tensor[], layout: ClassLayout, run: FusedRun): tf.Tensor {
+  const call = secondOrder;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const inputs = args.slice(0, differentiable.length) as tf.Tensor[];
     // Read again when the backward pass recomputes: a wasm heap view may be stale by then.
     const runOnHost = (withGradients: boolean) => run(withGradients, inputs.map(hostValues));
-    const result = runOnHost(isRecordingGradient());
+    const recording = isRecordingGradient();
+    const result = runOnHost(recording);
+    let kept: KeptArguments<object> | null = null;
+    if (call !== null && mayRecordBackward()) {
+      kept = keepArguments(call.args, call.differentiable);
+      (args[differentiable.length] as tf.GradSaveFunc)(kept.tensors());
+    }
     return {
       value: tf.tensor(result.value, result.valueShape, 'float32'),
-      gradFunc: (dy: tf.Tensor) => {
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        if (kept !== null && call !== null && isRecordingBackward()) return call.gradient(kept.restore(saved), dy);
         const gradients = result.gradients ?? runOnHost(true).gradients;
         result.gradients = undefined; // scaled in place below: a second backward pass recomputes them
         if (gradients === undefined) throw new Error('hostOp: kernel returned no gradients when asked for them');
