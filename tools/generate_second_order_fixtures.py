@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the PyTorch second-order fixtures of the four losses to __tests__/fixtures/secondOrder.json.
+"""Writes the PyTorch second-order fixtures of the four losses to __tests__/fixtures/second-order/secondOrder.json.
 
 Run by hand with Debian's PyTorch (never in CI):
 
@@ -24,16 +24,48 @@ the channels-first tensors and stored moved, directions and results alike.
 """
 
 import json
+import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 import generate_fixtures as first_order
-from generate_fixtures import (OUT_DIR, REDUCTIONS, channels_last, class_weight, encode_target, encode_tensor,
-                               f32, hard_labels, index_targets, normal, probabilities, shape_name, uniform)
+from generate_fixtures import (OUT_DIR, REDUCTIONS, channels_last, class_weight, f32, hard_labels, index_targets,
+                               normal, probabilities, shape_name, uniform)
 
 SEED = 20240707
 first_order.generator.manual_seed(SEED)
+
+
+# The tensors of this file: {"shape", "values"}, NaN and infinities as strings; float32 inputs in their
+# shortest decimal form, float64 results as they are.
+
+def encode_number(x, single):
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    # float32 inputs: the shortest decimal that reads back as the same float32 (fround in JS).
+    return float(str(np.float32(x))) if single else x
+
+
+def encode_tensor(t):
+    """A tensor as {"shape", "values"}: float32 inputs in their shortest form, float64 results in full."""
+    single = t.dtype == torch.float32
+    values = t.reshape(-1).tolist()
+    if t.dtype in (torch.int64, torch.int32):
+        return {"shape": list(t.shape), "values": [int(v) for v in values]}
+    return {"shape": list(t.shape), "values": [encode_number(v, single) for v in values]}
+
+
+def encode_target(t, float_dtype):
+    encoded = encode_tensor(t)
+    encoded["dtype"] = "float32" if float_dtype else "int32"
+    return encoded
+
+
 
 
 TORCH_NAMES = {"weight": "weight", "posWeight": "pos_weight", "ignoreIndex": "ignore_index",
@@ -196,7 +228,7 @@ def main():
     if duplicates:
         raise SystemExit(f"duplicate case names {duplicates}")
     document = {"generator": "tools/generate_second_order_fixtures.py", "torch": torch.__version__, "losses": cases}
-    path = OUT_DIR / "secondOrder.json"
+    path = OUT_DIR / "second-order" / "secondOrder.json"
     text = json.dumps(document, allow_nan=False, separators=(",", ":"))
     path.write_text(text + "\n")
     counts = ", ".join(f"{loss} {len(group)}" for loss, group in cases.items())

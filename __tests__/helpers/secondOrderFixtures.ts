@@ -5,7 +5,7 @@ import { crossEntropy } from '../../src/losses/crossEntropy';
 import { nllLoss } from '../../src/losses/nllLoss';
 
 /**
- * The second-order PyTorch fixtures (`__tests__/fixtures/secondOrder.json`, written by
+ * The second-order PyTorch fixtures (`__tests__/fixtures/second-order/secondOrder.json`, written by
  * tools/generate_second_order_fixtures.py): their losses, tensors and numbers ("NaN", "Infinity" and
  * "-Infinity" are strings in JSON), decoded.
  */

@@ -35,7 +35,7 @@ interface SecondOrderCase extends FixtureCall {
   penalty: FixtureTensor;
 }
 
-const FIXTURES = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'secondOrder.json'), 'utf8')) as {
+const FIXTURES = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'second-order', 'secondOrder.json'), 'utf8')) as {
   losses: Record<SecondOrderLoss, SecondOrderCase[]>;
 };
 
