@@ -16,6 +16,8 @@
  */
 import { LossInputError } from '../core/errors';
 import type { Reduction } from '../core/options';
+import type { ClassView } from './referenceShared';
+import { checkClassIndices, classLayout, formatShape, logSigmoid, reduce, sigmoid, size } from './referenceShared';
 
 /** A tensor as shape and row-major values. Inputs given as float32 are used exactly as those numbers. */
 export interface ReferenceTensor {
@@ -60,27 +62,10 @@ export interface ReferenceCrossEntropyOptions extends ReferenceNllLossOptions {
 
 // ----------------------------------------------------------------------------- shared pieces
 
-function size(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
 function checkValues(fn: string, argument: string, t: ReferenceTensor): void {
   if (t.values.length !== size(t.shape)) {
     throw new LossInputError(fn, argument, `${size(t.shape)} values for shape ${formatShape(t.shape)}`, `${t.values.length} values`);
   }
-}
-
-/** The upstream gradient (one per value), all ones by default. */
-function readUpstream(fn: string, upstream: ArrayLike<number> | undefined, count: number): ArrayLike<number> {
-  if (upstream === undefined) return new Float64Array(count).fill(1);
-  if (upstream.length !== count) {
-    throw new LossInputError(fn, 'upstream', `${count} values (one per value of the loss)`, `${upstream.length} values`);
-  }
-  return upstream;
 }
 
 /**
@@ -108,43 +93,10 @@ function broadcastTo(fn: string, argument: string, t: ReferenceTensor, shape: re
   return out;
 }
 
-/**
- * Applies the reduction to per-item losses and returns the factor each item's gradient is scaled by:
- * `upstream/denominator` for 'mean', `upstream` for 'sum', the item's own upstream for 'none'.
- */
-function reduce(
-  fn: string,
-  losses: Float64Array,
-  itemShape: number[],
-  reduction: Reduction,
-  denominator: number,
-  upstream: ArrayLike<number> | undefined,
-): { value: { shape: number[]; values: Float64Array }; scales: Float64Array } {
-  if (reduction === 'none') {
-    const u = readUpstream(fn, upstream, losses.length);
-    return { value: { shape: itemShape, values: losses }, scales: Float64Array.from(u) };
-  }
-  const u = readUpstream(fn, upstream, 1)[0];
-  let total = 0;
-  for (let k = 0; k < losses.length; k++) total += losses[k];
-  const value = reduction === 'mean' ? total / denominator : total;
-  const scale = reduction === 'mean' ? u / denominator : u;
-  return { value: { shape: [], values: Float64Array.of(value) }, scales: new Float64Array(losses.length).fill(scale) };
-}
-
 function readReduction(fn: string, reduction: Reduction | undefined): Reduction {
   const r = reduction ?? 'mean';
   if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new LossInputError(fn, 'options.reduction', "'mean', 'sum' or 'none'", String(r));
   return r;
-}
-
-/** log σ(x) = -log(1 + e^-x), without overflow for any finite x. */
-function logSigmoid(x: number): number {
-  return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
-}
-
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
 function checkSameShape(fn: string, input: ReferenceTensor, target: ReferenceTensor): void {
@@ -243,18 +195,7 @@ export function referenceBinaryCrossEntropyWithLogits(
 
 // ----------------------------------------------------------------------------- CE and NLL
 
-/**
- * The input seen around its class axis: element `(o, c, i)` is at `(o·C + c)·inner + i` and belongs to
- * sample `o·inner + i`. A rank-1 input is one unbatched sample, whatever `classAxis` says.
- */
-interface ClassView {
-  classes: number;
-  outer: number;
-  inner: number;
-  sampleShape: number[];
-  at(sample: number, c: number): number;
-}
-
+/** The input around its class axis (`classLayout`). A rank-1 input is one unbatched sample, whatever `classAxis` says. */
 function classView(fn: string, input: ReferenceTensor, classAxis: number | undefined): ClassView {
   checkValues(fn, 'input', input);
   const rank = input.shape.length;
@@ -263,16 +204,7 @@ function classView(fn: string, input: ReferenceTensor, classAxis: number | undef
   if (rank === 0 || !Number.isInteger(requested) || axis < 0 || axis >= rank) {
     throw new LossInputError(fn, 'options.classAxis', `an axis of the input of shape ${formatShape(input.shape)}`, String(classAxis));
   }
-  const classes = input.shape[axis];
-  const outer = size(input.shape.slice(0, axis));
-  const inner = size(input.shape.slice(axis + 1));
-  return {
-    classes,
-    outer,
-    inner,
-    sampleShape: input.shape.filter((_, k) => k !== axis),
-    at: (sample, c) => (Math.floor(sample / inner) * classes + c) * inner + (sample % inner),
-  };
+  return classLayout(input.shape, axis);
 }
 
 function readClassWeight(fn: string, weight: ReferenceTensor | undefined, classes: number): Float64Array {
@@ -290,17 +222,7 @@ function readIndices(fn: string, target: ReferenceTensor, view: ClassView, ignor
   if (formatShape(target.shape) !== formatShape(view.sampleShape)) {
     throw new LossInputError(fn, 'target', `class indices of shape ${formatShape(view.sampleShape)}`, `shape ${formatShape(target.shape)}`);
   }
-  for (let s = 0; s < target.values.length; s++) {
-    const y = target.values[s];
-    if (y !== ignoreIndex && !(Number.isInteger(y) && y >= 0 && y < view.classes)) {
-      throw new LossInputError(
-        fn,
-        'target',
-        `class indices in [0, ${view.classes}) or ignoreIndex ${ignoreIndex}`,
-        `${y} at flat position ${s}`,
-      );
-    }
-  }
+  checkClassIndices(fn, target.values, view.classes, ignoreIndex);
   return target.values;
 }
 

@@ -18,6 +18,7 @@
 import { LossInputError } from '../core/errors';
 import type { Reduction } from '../core/options';
 import type { ReferenceCrossEntropyOptions, ReferenceResult, ReferenceTensor } from './reference';
+import { checkClassIndices, classLayout, formatShape, logSigmoid, reduce, size } from './referenceShared';
 
 /** Options of `referenceSigmoidFocalLoss`: those of `sigmoidFocalLoss`. */
 export interface ReferenceSigmoidFocalLossOptions {
@@ -40,23 +41,20 @@ export interface ReferenceKlDivergenceOptions {
 
 // ----------------------------------------------------------------------------- shared pieces
 
-const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const describe = (shape: readonly number[]) => `[${shape.join(', ')}]`;
-
 function requireShape(fn: string, argument: string, t: ReferenceTensor, shape: readonly number[]): void {
-  if (t.values.length !== count(t.shape) || describe(t.shape) !== describe(shape)) {
+  if (t.values.length !== size(t.shape) || formatShape(t.shape) !== formatShape(shape)) {
     throw new LossInputError(
       fn,
       argument,
-      `shape ${describe(shape)} with as many values`,
-      `shape ${describe(t.shape)}, ${t.values.length} values`,
+      `shape ${formatShape(shape)} with as many values`,
+      `shape ${formatShape(t.shape)}, ${t.values.length} values`,
     );
   }
 }
 
 /**
- * The reduction of per-item losses over `denominator` ('mean'), and the factor by which each item's
- * gradient is scaled (its upstream, over the denominator for 'mean').
+ * `reduce` with this file's upstream message, and a 'mean' over nothing (every target ignored or of
+ * weight 0) NaN, as PyTorch's 0/0, gradient included; a reduction other than 'none' or 'mean' sums.
  */
 function reduceItems(
   fn: string,
@@ -65,15 +63,12 @@ function reduceItems(
   reduction: Reduction,
   denominator: number,
   upstream: ArrayLike<number> | undefined,
-): { value: ReferenceTensor; itemScale: (item: number) => number } {
+): { value: ReferenceTensor; scales: Float64Array } {
   const upstreamCount = reduction === 'none' ? losses.length : 1;
   const u = upstream ?? new Float64Array(upstreamCount).fill(1);
   if (u.length !== upstreamCount) throw new LossInputError(fn, 'upstream', `${upstreamCount} values`, `${u.length} values`);
-  if (reduction === 'none') return { value: { shape: itemShape, values: losses }, itemScale: (item) => u[item] };
-  // A mean over nothing (every target ignored or of weight 0) is NaN, as PyTorch's 0/0, and so is its gradient.
-  const divisor = reduction !== 'mean' ? 1 : denominator === 0 ? NaN : denominator;
-  const sum = losses.reduce((a, b) => a + b, 0);
-  return { value: { shape: [], values: Float64Array.of(sum / divisor) }, itemScale: () => u[0] / divisor };
+  const known = reduction === 'none' || reduction === 'mean' ? reduction : 'sum';
+  return reduce(fn, losses, itemShape, known, denominator === 0 ? NaN : denominator, u);
 }
 
 /** `softplus(z) = log(1 + e^z)`, for any z. */
@@ -135,8 +130,8 @@ export function referenceSigmoidFocalLoss(
     const x = input.values[e];
     const y = target.values[e];
     if (!(y >= 0 && y <= 1)) throw new LossInputError(fn, 'target', 'probabilities in [0, 1]', `${y} at flat position ${e}`);
-    const logSigmoidX = -softplus(-x);
-    const logSigmoidNegX = -softplus(x);
+    const logSigmoidX = logSigmoid(x);
+    const logSigmoidNegX = logSigmoid(-x);
     const logQ = logSumExp([Math.log(y) + logSigmoidNegX, Math.log(1 - y) + logSigmoidX]);
     const ce = (1 - y) * softplus(x) + y * softplus(-x);
     const logCe = logSumExp([Math.log(1 - y) + logSoftplus(x), Math.log(y) + logSoftplus(-x)]);
@@ -151,10 +146,10 @@ export function referenceSigmoidFocalLoss(
     dx[e] = alphaT * ((sigmoidX - y) * modulation + focusX);
     dy[e] = (alpha >= 0 ? (2 * alpha - 1) * ce * modulation : 0) + alphaT * (-x * modulation + focusY);
   }
-  const { value, itemScale } = reduceItems(fn, losses, input.shape, options.reduction ?? 'none', n, upstream);
+  const { value, scales } = reduceItems(fn, losses, input.shape, options.reduction ?? 'none', n, upstream);
   return {
     value,
-    grad: { input: dx.map((g, e) => g * itemScale(e)), target: dy.map((g, e) => g * itemScale(e)) },
+    grad: { input: dx.map((g, e) => g * scales[e]), target: dy.map((g, e) => g * scales[e]) },
   };
 }
 
@@ -188,25 +183,20 @@ export function referenceSoftmaxFocalLoss(
   const axis = rank === 1 ? 0 : classAxis < 0 ? rank + classAxis : classAxis;
   if (rank === 0 || !(axis >= 0 && axis < rank))
     throw new LossInputError(fn, 'options.classAxis', 'an axis of the input', String(classAxis));
-  const C = input.shape[axis];
-  const inner = count(input.shape.slice(axis + 1));
-  const sampleShape = input.shape.filter((_, k) => k !== axis);
-  const samples = count(sampleShape);
-  const at = (sample: number, c: number) => (Math.floor(sample / inner) * C + c) * inner + (sample % inner);
+  const { classes: C, sampleShape, at } = classLayout(input.shape, axis);
+  const samples = size(sampleShape);
   const w = options.weight === undefined ? new Float64Array(C).fill(1) : Float64Array.from(options.weight.values);
   if (options.weight !== undefined) requireShape(fn, 'options.weight', options.weight, [C]);
 
-  const probabilityTargets = describe(target.shape) === describe(input.shape);
+  const probabilityTargets = formatShape(target.shape) === formatShape(input.shape);
   requireShape(fn, 'target', target, probabilityTargets ? input.shape : sampleShape);
+  if (!probabilityTargets) checkClassIndices(fn, target.values, C, ignoreIndex);
   let denominator = probabilityTargets ? samples : 0;
   /** The coefficients a_c of a sample, or null when it is ignored. */
   const coefficients = (s: number): Float64Array | null => {
     if (probabilityTargets) return w.map((wc, c) => wc * ((1 - eps) * target.values[at(s, c)] + eps / C));
     const y = target.values[s];
     if (y === ignoreIndex) return null;
-    if (!(Number.isInteger(y) && y >= 0 && y < C)) {
-      throw new LossInputError(fn, 'target', `class indices in [0, ${C}) or ignoreIndex ${ignoreIndex}`, `${y} at flat position ${s}`);
-    }
     denominator += w[y];
     return w.map((wc, c) => wc * ((c === y ? 1 - eps : 0) + eps / C));
   };
@@ -234,12 +224,12 @@ export function referenceSoftmaxFocalLoss(
     rows.push({ a, p: lp.map(Math.exp), h, modulatedLp });
   }
   const reduction = options.reduction ?? 'mean';
-  const { value, itemScale } = reduceItems(fn, losses, sampleShape, reduction, denominator, upstream);
+  const { value, scales } = reduceItems(fn, losses, sampleShape, reduction, denominator, upstream);
   const gradInput = new Float64Array(input.values.length);
   const gradTarget = probabilityTargets ? new Float64Array(target.values.length) : null;
   rows.forEach((row, s) => {
     if (row === null) return;
-    const scale = itemScale(s);
+    const scale = scales[s];
     for (let k = 0; k < C; k++) {
       let g = 0;
       for (let c = 0; c < C; c++) if (row.a[c] !== 0) g += row.a[c] * row.h[c] * (row.p[k] - (c === k ? 1 : 0));
@@ -289,6 +279,6 @@ export function referenceKlDivergence(
     }
   }
   const reduction = requested === 'batchmean' ? 'mean' : requested;
-  const { value, itemScale } = reduceItems(fn, losses, input.shape, reduction, denominator, upstream);
-  return { value, grad: { input: dx.map((g, e) => g * itemScale(e)), target: dt.map((g, e) => g * itemScale(e)) } };
+  const { value, scales } = reduceItems(fn, losses, input.shape, reduction, denominator, upstream);
+  return { value, grad: { input: dx.map((g, e) => g * scales[e]), target: dt.map((g, e) => g * scales[e]) } };
 }

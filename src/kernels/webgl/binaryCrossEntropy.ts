@@ -1,13 +1,10 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { webglUnpacked } from '../../core/tfjsInternals';
 import type { BinaryCrossEntropyArgs, DeviceKernel } from '../args';
 import {
   broadcastAccess,
   combine,
-  partialMeans,
-  perSampleLosses,
-  reducePartialMeans,
-  runOverIndices,
+  elementwiseBackward,
+  elementwiseForward,
   upstreamAccess,
   upstreamScale,
   viewAs,
@@ -55,13 +52,10 @@ export const binaryCrossEntropyWebGL: DeviceKernel<BinaryCrossEntropyArgs> = {
   differentiable: ['input', 'target'],
   forward(received, recording) {
     const args = unpackedTensors(received);
-    const samples = args.input.size;
-    const terms = {
-      samples,
-      ...combine(elementAccess(args), {
-        inputs: [],
-        uniforms: [],
-        glsl: `
+    const { value, partials } = elementwiseForward(
+      args.input,
+      elementAccess(args),
+      `
 float sampleLoss(int e) {
   float x = getProbabilities(e);
   if (invalidProbability(x)) return NAN;
@@ -69,11 +63,9 @@ float sampleLoss(int e) {
   return -weightAt(e) * (y * max(logOrMinusInfinity(x), -100.0) + (1.0 - y) * max(log1mOrMinusInfinity(x), -100.0));
 }
 float sampleDenominator(int e) { return invalidProbability(getProbabilities(e)) ? NAN : 1.0; }`,
-      }),
-    };
-    if (args.reduction === 'none') return { value: tf.reshape(perSampleLosses(terms), args.input.shape), saved: [] };
-    const partials = partialMeans(terms);
-    return { value: reducePartialMeans(partials, samples, args.reduction), saved: recording && args.poison ? [partials] : [] };
+      args.reduction,
+    );
+    return { value, saved: recording && args.poison && partials !== null ? [partials] : [] };
   },
   backward(upstreamGradient, received, saved) {
     const args = unpackedTensors(received);
@@ -83,18 +75,15 @@ float sampleDenominator(int e) { return invalidProbability(getProbabilities(e)) 
     const scale =
       reduction === 'none' ? 1 : args.poison ? upstreamScale(saved[0], samples, dy, reduction) : reduction === 'mean' ? 1 / samples : 1;
     const part = combine(elementAccess(args), upstreamAccess(dy, reduction, scale));
-    const gradient = (formula: string) =>
-      runOverIndices(
-        samples,
-        part,
-        `int e = index;
-  float x = getProbabilities(e);
+    return elementwiseBackward(
+      args,
+      part,
+      (formula) => `float x = getProbabilities(e);
   float y = getTargets(e);
   float u = upstream(e);
   setOutput(isnan(u) || invalidProbability(x) ? NAN : weightAt(e) * (${formula}) * u);`,
-      );
-    const inputGradient = gradient('(x - y) / max(x * (1.0 - x), 1e-12)');
-    const targetGradient = gradient('logOneMinusOverX(x)');
-    return [viewAs(inputGradient, args.input.shape), viewAs(targetGradient, args.target.shape)];
+      '(x - y) / max(x * (1.0 - x), 1e-12)',
+      'logOneMinusOverX(x)',
+    );
   },
 };

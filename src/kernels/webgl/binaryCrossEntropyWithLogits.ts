@@ -1,17 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { webglUnpacked } from '../../core/tfjsInternals';
 import type { BinaryCrossEntropyWithLogitsArgs, DeviceKernel } from '../args';
-import {
-  broadcastAccess,
-  combine,
-  partialMeans,
-  perSampleLosses,
-  reducePartialMeans,
-  runOverIndices,
-  upstreamAccess,
-  viewAs,
-  unpackedTensors,
-} from './programs';
+import { broadcastAccess, combine, elementwiseBackward, elementwiseForward, upstreamAccess, viewAs, unpackedTensors } from './programs';
 
 /**
  * Reads the logits and targets element by element, flattened, with their weights (`weightAt(e)`,
@@ -51,43 +40,36 @@ export const binaryCrossEntropyWithLogitsWebGL: DeviceKernel<BinaryCrossEntropyW
   differentiable: ['input', 'target'],
   forward(received) {
     const args = unpackedTensors(received);
-    const samples = args.input.size;
-    const terms = {
-      samples,
-      ...combine(elementAccess(args), {
-        inputs: [],
-        uniforms: [],
-        glsl: `
+    return {
+      value: elementwiseForward(
+        args.input,
+        elementAccess(args),
+        `
 float sampleLoss(int e) {
   float y = getTargets(e);
   vec2 softplus = softplusPair(getLogits(e));
   return weightAt(e) * ((1.0 - y) * softplus.x + posWeightAt(e) * y * softplus.y);
 }
 float sampleDenominator(int e) { return 1.0; }`,
-      }),
+        args.reduction,
+      ).value,
+      saved: [],
     };
-    if (args.reduction === 'none') return { value: tf.reshape(perSampleLosses(terms), args.input.shape), saved: [] };
-    return { value: reducePartialMeans(partialMeans(terms), samples, args.reduction), saved: [] };
   },
   backward(upstreamGradient, received) {
     const args = unpackedTensors(received);
     const dy = webglUnpacked(upstreamGradient);
     const samples = args.input.size;
     const part = combine(elementAccess(args), upstreamAccess(dy, args.reduction, args.reduction === 'mean' ? 1 / samples : 1));
-    const gradient = (formula: string) =>
-      runOverIndices(
-        samples,
-        part,
-        `int e = index;
-  float x = getLogits(e);
+    return elementwiseBackward(
+      args,
+      part,
+      (formula) => `float x = getLogits(e);
   float y = getTargets(e);
   float pw = posWeightAt(e);
   setOutput(weightAt(e) * (${formula}) * upstream(e));`,
-      );
-    const inputGradient = gradient(
       'x >= 0.0 ? (1.0 - y) - (1.0 + (pw - 1.0) * y) * sigmoid(-x) : (1.0 + (pw - 1.0) * y) * sigmoid(x) - pw * y',
+      '(pw - 1.0) * softplusPair(x).y - x',
     );
-    const targetGradient = gradient('(pw - 1.0) * softplusPair(x).y - x');
-    return [viewAs(inputGradient, args.input.shape), viewAs(targetGradient, args.target.shape)];
   },
 };

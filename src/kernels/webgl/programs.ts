@@ -411,3 +411,44 @@ export function upstreamAccess(dy: tf.Tensor, reduction: Reduction, scale: tf.Te
   }
   return { inputs: [['scale', scale]], uniforms: [], glsl: 'float upstream(int s) { return getScale(); }' };
 }
+
+/**
+ * The value of an elementwise (binary) loss over the elements of `input`: `access` reads them and
+ * `glsl` defines `sampleLoss(int e)` and `sampleDenominator(int e)`. The losses, of the input's shape
+ * ('none'), or the partial means (also returned) reduced to the mean or sum.
+ */
+export function elementwiseForward(
+  input: tf.Tensor,
+  access: GlslPart,
+  glsl: string,
+  reduction: Reduction,
+): { value: tf.Tensor; partials: tf.Tensor | null } {
+  const samples = input.size;
+  const terms = { samples, ...combine(access, { inputs: [], uniforms: [], glsl }) };
+  if (reduction === 'none') return { value: tf.reshape(perSampleLosses(terms), input.shape), partials: null };
+  const partials = partialMeans(terms);
+  return { value: reducePartialMeans(partials, samples, reduction), partials };
+}
+
+/**
+ * The gradients of an elementwise (binary) loss with respect to its input and its target, one program
+ * each over the elements (`int e`): `body(formula)` reads what `part` gives and sets the output.
+ */
+export function elementwiseBackward(
+  args: { input: tf.Tensor; target: tf.Tensor },
+  part: GlslPart,
+  body: (formula: string) => string,
+  inputFormula: string,
+  targetFormula: string,
+): tf.Tensor[] {
+  const gradient = (formula: string) =>
+    runOverIndices(
+      args.input.size,
+      part,
+      `int e = index;
+  ${body(formula)}`,
+    );
+  const inputGradient = gradient(inputFormula);
+  const targetGradient = gradient(targetFormula);
+  return [viewAs(inputGradient, args.input.shape), viewAs(targetGradient, args.target.shape)];
+}

@@ -4,12 +4,13 @@ import type { CrossEntropyIndicesArgs, CrossEntropyProbabilitiesArgs, DeviceForw
 import {
   bufferLayout,
   classIndexWgsl,
-  copyLosses,
+  classPassResult,
+  Finish,
   forEachElement,
   Grid,
   gridFor,
+  invalidIndexWgsl,
   partialCount,
-  reduceToValue,
   reshapedFrom,
   rowScales,
   runProgram,
@@ -78,6 +79,44 @@ function passLayout(layout: ClassLayout, grid: Grid & { samples: number }, perSa
   ]);
 }
 
+/**
+ * Runs a row pass (`rowPassCode` of `accumulate` and `finish`) over the logits, with the inputs
+ * `targets` and `classWeight` (when given), and returns the loss's value: 'mean' by `mean` (over the
+ * sample count for 'meanOverCount'). The class-index pass gives its `ignoreIndex` (a uniform).
+ */
+function runRowPass(
+  args: CrossEntropyIndicesArgs | CrossEntropyProbabilitiesArgs,
+  recording: boolean,
+  pass: { key: string; accumulate: string; finish: string; ignoreIndex?: number; mean: Finish },
+): DeviceForward {
+  const { layout, reduction, weight, labelSmoothing } = args;
+  const grid = rowGrid(layout);
+  const perSample = reduction === 'none';
+  const { at, size } = passLayout(layout, grid, perSample, recording);
+  const inputs: Record<string, tf.Tensor> = { logits: args.logits, targets: args.target };
+  if (weight !== null) inputs.classWeight = weight;
+  const saved = runProgram({
+    key: pass.key,
+    inputs,
+    ints: {
+      classes: layout.classes,
+      inner: layout.inner,
+      elements: grid.samples,
+      groups: grid.groups,
+      iterations: grid.iterations,
+      ...(pass.ignoreIndex === undefined ? {} : { ignoreIndex: pass.ignoreIndex }),
+      recordsAt: at.records,
+      lossesAt: at.losses,
+      partialsAt: at.partials,
+    },
+    floats: { keep: 1 - labelSmoothing, perClass: labelSmoothing / layout.classes },
+    outputSize: size,
+    workgroups: grid.groups,
+    code: rowPassCode(pass.accumulate, pass.finish, !perSample),
+  });
+  return classPassResult(saved, { at, grid }, args, recording, pass.mean, pass.mean === 'meanOverCount' ? 1 / grid.samples : 1);
+}
+
 /** The upstream gradient of one sample (`s`) in WGSL: one value for 'mean' and 'sum', one per sample for 'none'. */
 function upstreamAt(reduction: string): string {
   return reduction === 'none' ? 'upstream[s]' : 'upstream[0]';
@@ -101,11 +140,9 @@ export const crossEntropyIndicesWebGPU: DeviceKernel<CrossEntropyIndicesArgs> = 
   differentiable: ['logits'],
 
   forward(args: CrossEntropyIndicesArgs, recording: boolean): DeviceForward {
-    const { layout, reduction, labelSmoothing, weight, poison } = args;
-    const grid = rowGrid(layout);
+    const { reduction, labelSmoothing, weight, poison } = args;
     const smoothing = labelSmoothing > 0;
     const perSample = reduction === 'none';
-    const { at, size } = passLayout(layout, grid, perSample, recording);
     const integerTargets = args.target.dtype === 'int32';
     const classWeight = (c: string) => (weight === null ? '1.0' : `classWeight[${c}]`);
     const label = classIndexWgsl(args.target.dtype);
@@ -130,50 +167,20 @@ export const crossEntropyIndicesWebGPU: DeviceKernel<CrossEntropyIndicesArgs> = 
         record = vec4<f32>(rowFactor / sumExp, 1.0, uniforms.perClass * (weightSum - wy) - rowFactor * (others / sumExp), f32(y));`
             : ''
         }
-      }${
-        poison
-          ? ` else if (!ignored) {
-        loss = nan();
-        partial.z += 1.0;
-        record.y = 2.0;
-      }`
-          : ''
-      }
+      }${invalidIndexWgsl(poison)}
       ${recording ? 'let r = uniforms.recordsAt + 4 * s; result[r] = record.x; result[r + 1] = record.y; result[r + 2] = record.z; result[r + 3] = record.w;' : ''}
       ${perSample ? 'result[uniforms.lossesAt + s] = loss;' : ''}`;
     const accumulate = [
       recording ? 'result[at] = e;' : '',
       smoothing ? `let w = ${classWeight('c')}; sums.z += w * (rowMax - z); sums.w += w;` : '',
     ].join('\n        ');
-    const inputs: Record<string, tf.Tensor> = { logits: args.logits, targets: args.target };
-    if (weight !== null) inputs.classWeight = weight;
-    const saved = runProgram({
+    return runRowPass(args, recording, {
       key: `ceIndicesPass_${reduction}_${weight !== null}_${smoothing}_${poison}_${recording}_${integerTargets}`,
-      inputs,
-      ints: {
-        classes: layout.classes,
-        inner: layout.inner,
-        elements: grid.samples,
-        groups: grid.groups,
-        iterations: grid.iterations,
-        ignoreIndex: args.ignoreIndex,
-        recordsAt: at.records,
-        lossesAt: at.losses,
-        partialsAt: at.partials,
-      },
-      floats: { keep: 1 - labelSmoothing, perClass: labelSmoothing / layout.classes },
-      outputSize: size,
-      workgroups: grid.groups,
-      code: rowPassCode(accumulate, finish, !perSample),
+      accumulate,
+      finish,
+      ignoreIndex: args.ignoreIndex,
+      mean: 'meanOverWeight',
     });
-    const value = perSample
-      ? copyLosses(saved, at.losses, args.sampleShape)
-      : reduceToValue(saved, at.partials, grid, reduction === 'mean' ? 'meanOverWeight' : 'sum');
-    if (!recording) {
-      saved.dispose();
-      return { value, saved: [] };
-    }
-    return { value, saved: [saved] };
   },
 
   backward(dy: tf.Tensor, args: CrossEntropyIndicesArgs, saved: tf.Tensor[]): tf.Tensor[] {
@@ -231,10 +238,8 @@ export const crossEntropyProbabilitiesWebGPU: DeviceKernel<CrossEntropyProbabili
   differentiable: ['logits', 'target'],
 
   forward(args: CrossEntropyProbabilitiesArgs, recording: boolean): DeviceForward {
-    const { layout, reduction, weight } = args;
-    const grid = rowGrid(layout);
+    const { reduction, weight } = args;
     const perSample = reduction === 'none';
-    const { at, size } = passLayout(layout, grid, perSample, recording);
     const accumulate = `${recording ? 'result[at] = e;' : ''}
         let weighted = ${weight === null ? '' : 'classWeight[c] * '}(uniforms.keep * targets[at] + uniforms.perClass);
         sums.z += weighted;
@@ -243,34 +248,12 @@ export const crossEntropyProbabilitiesWebGPU: DeviceKernel<CrossEntropyProbabili
       partial.x += loss;
       ${recording ? 'let r = uniforms.recordsAt + 4 * s; result[r] = sums.z / (sums.y + sums.x); result[r + 1] = rowMax; result[r + 2] = logSum;' : ''}
       ${perSample ? 'result[uniforms.lossesAt + s] = loss;' : ''}`;
-    const inputs: Record<string, tf.Tensor> = { logits: args.logits, targets: args.target };
-    if (weight !== null) inputs.classWeight = weight;
-    const saved = runProgram({
+    return runRowPass(args, recording, {
       key: `ceProbabilitiesPass_${reduction}_${weight !== null}_${recording}`,
-      inputs,
-      ints: {
-        classes: layout.classes,
-        inner: layout.inner,
-        elements: grid.samples,
-        groups: grid.groups,
-        iterations: grid.iterations,
-        recordsAt: at.records,
-        lossesAt: at.losses,
-        partialsAt: at.partials,
-      },
-      floats: { keep: 1 - args.labelSmoothing, perClass: args.labelSmoothing / layout.classes },
-      outputSize: size,
-      workgroups: grid.groups,
-      code: rowPassCode(accumulate, finish, !perSample),
+      accumulate,
+      finish,
+      mean: 'meanOverCount',
     });
-    const value = perSample
-      ? copyLosses(saved, at.losses, args.sampleShape)
-      : reduceToValue(saved, at.partials, grid, reduction === 'mean' ? 'meanOverCount' : 'sum', 1 / grid.samples);
-    if (!recording) {
-      saved.dispose();
-      return { value, saved: [] };
-    }
-    return { value, saved: [saved] };
   },
 
   backward(dy: tf.Tensor, args: CrossEntropyProbabilitiesArgs, saved: tf.Tensor[]): tf.Tensor[] {

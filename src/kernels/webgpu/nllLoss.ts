@@ -4,11 +4,11 @@ import type { DeviceForward, DeviceKernel, NllArgs } from '../args';
 import {
   bufferLayout,
   classIndexWgsl,
-  copyLosses,
+  classPassResult,
   forEachElement,
   gridFor,
+  invalidIndexWgsl,
   partialCount,
-  reduceToValue,
   reshapedFrom,
   rowScales,
   runProgram,
@@ -79,28 +79,13 @@ export const nllLossWebGPU: DeviceKernel<NllArgs> = {
         loss = -wy * logProbabilities[(o * uniforms.classes + y) * uniforms.inner + (s - o * uniforms.inner)];
         partial += vec4<f32>(loss, wy, 0.0, 0.0);
         record = vec4<f32>(wy, 1.0, 0.0, f32(y));
-      }${
-        poison
-          ? ` else if (!ignored) {
-        loss = nan();
-        partial.z += 1.0;
-        record.y = 2.0;
-      }`
-          : ''
-      }
+      }${invalidIndexWgsl(poison)}
       ${recording ? 'let r = uniforms.recordsAt + 4 * s; result[r] = record.x; result[r + 1] = record.y; result[r + 3] = record.w;' : ''}
       ${perSample ? 'result[uniforms.lossesAt + s] = loss;' : ''}`)}
   ${perSample ? '' : WRITE_PARTIAL_WGSL}
 }`,
     });
-    const value = perSample
-      ? copyLosses(saved, at.losses, args.sampleShape)
-      : reduceToValue(saved, at.partials, grid, reduction === 'mean' ? 'meanOverWeight' : 'sum');
-    if (!recording) {
-      saved.dispose();
-      return { value, saved: [] };
-    }
-    return { value, saved: [saved] };
+    return classPassResult(saved, { at, grid }, args, recording, 'meanOverWeight');
   },
 
   backward(dy: tf.Tensor, args: NllArgs, saved: tf.Tensor[]): tf.Tensor[] {

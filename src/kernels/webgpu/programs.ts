@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { DeviceKernel } from '../args';
+import type { DeviceForward, DeviceKernel } from '../args';
 import type { Reduction } from '../../core/options';
 import { webgpuBufferDtype, webgpuRunner } from '../../core/tfjsInternals';
 
@@ -292,6 +292,45 @@ export function copyLosses(saved: tf.Tensor, lossesAt: number, shape: number[]):
 }`,
   });
   return reshapedFrom(losses, shape);
+}
+
+/**
+ * The end of a class-axis loss's forward pass, whose output `saved` holds its losses ('none') or partial
+ * sums at `at`: the value, the losses of `sampleShape` or the partial sums reduced ('mean' by `mean`,
+ * with `meanScale`; 'sum'); `saved` kept for the backward pass when recording, disposed otherwise.
+ */
+export function classPassResult(
+  saved: tf.Tensor,
+  pass: { at: { losses: number; partials: number }; grid: Grid },
+  args: { reduction: Reduction; sampleShape: number[] },
+  recording: boolean,
+  mean: Finish,
+  meanScale = 1,
+): DeviceForward {
+  const value =
+    args.reduction === 'none'
+      ? copyLosses(saved, pass.at.losses, args.sampleShape)
+      : reduceToValue(saved, pass.at.partials, pass.grid, args.reduction === 'mean' ? mean : 'sum', meanScale);
+  if (!recording) {
+    saved.dispose();
+    return { value, saved: [] };
+  }
+  return { value, saved: [saved] };
+}
+
+/**
+ * WGSL after a class-index pass's `if (kept) { ... }` (with `classIndexWgsl`'s `ignored`, and `loss`,
+ * `partial`, `record`): under `poison`, an index neither ignored nor in range makes its sample's loss
+ * NaN, counts in `partial.z` and is recorded as state 2.
+ */
+export function invalidIndexWgsl(poison: boolean): string {
+  return poison
+    ? ` else if (!ignored) {
+        loss = nan();
+        partial.z += 1.0;
+        record.y = 2.0;
+      }`
+    : '';
 }
 
 /**
