@@ -3,16 +3,7 @@ import { elementwiseLayout } from '../../core/layout';
 import { offTape } from '../../core/validate';
 import type { BinaryCrossEntropyArgs } from '../args';
 import { LOG_FLOOR, VARIANCE_FLOOR } from '../pytorchConstants';
-import { compositeKernel, CompositeResult, reduceLoss, reductionScale, times } from './shared';
-
-/**
- * `log` where `defined`, else exactly -Infinity: at a probability of exactly 0 or 1, GPU backends give a
- * large finite number for log(0) (-88.03 on SwiftShader's WebGL), which PyTorch's clamp at -100 then
- * fails to catch, and the target's gradient must be infinite there, as in PyTorch.
- */
-function orMinusInfinity(defined: tf.Tensor, log: tf.Tensor): tf.Tensor {
-  return tf.where(defined, log, tf.fill(log.shape, -Infinity));
-}
+import { compositeKernel, CompositeResult, orMinusInfinity, reduceLoss, reductionScale, times } from './shared';
 
 /**
  * Binary cross-entropy of probabilities as a composite of tfjs ops: `-w·(y·max(log x, -100) + (1-y)·max(log(1-x), -100))`,

@@ -173,3 +173,11 @@ export function reduceLoss(perSample: tf.Tensor, reduction: Reduction, scale: tf
 export function times(t: tf.Tensor, weight: tf.Tensor | null): tf.Tensor {
   return weight === null ? t : tf.mul(t, weight);
 }
+
+/**
+ * `log` where `defined`, else exactly -Infinity: GPU backends give a large finite number or NaN for log(0)
+ * (-88.03 on SwiftShader's WebGL), where PyTorch's clamps and log-space sums need exactly -Infinity.
+ */
+export function orMinusInfinity(defined: tf.Tensor, log: tf.Tensor): tf.Tensor {
+  return tf.where(defined, log, tf.fill(log.shape, -Infinity));
+}

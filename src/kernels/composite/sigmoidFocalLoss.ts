@@ -21,12 +21,25 @@ function logSoftplus(z: tf.Tensor, softplusZ: tf.Tensor): tf.Tensor {
  * `((2α-1)·ce + α_t·(-x + γ·(σ(-x) - σ(x))·ce/q))·m` (target), with `σ(x)σ(-x)/q` and `ce/q` formed
  * from logarithms, so every finite logit gives finite numbers.
  */
+/**
+ * A stand-in for log(0) in the log-space sums below: its exponential, and that of anything a finite
+ * number is added to, is exactly 0 in float32, as exp(-Infinity); GPU backends give NaN or a finite
+ * log(0), and turn -Infinity in these sums into NaN.
+ */
+const LOG_OF_ZERO = -1e30;
+
+/** `log` where `defined` (a target above 0, or below 1), else `LOG_OF_ZERO`. */
+function logOrNegligible(defined: tf.Tensor, log: tf.Tensor): tf.Tensor {
+  return tf.where(defined, log, tf.fill(log.shape, LOG_OF_ZERO));
+}
+
 function sigmoidFocalLoss(args: SigmoidFocalLossArgs, withGradients: boolean): CompositeResult {
   const { input: x, target: y, alpha, gamma, reduction } = args;
   const [softplusX, softplusNegX] = softplusPair(x);
   const oneMinusY = tf.sub(1, y);
-  const logOneMinusY = tf.log1p(tf.neg(y));
-  const logQ = tf.minimum(logAddExp(tf.sub(tf.log(y), softplusX), tf.sub(logOneMinusY, softplusNegX)), 0);
+  const logY = logOrNegligible(tf.greater(y, 0), tf.log(y));
+  const logOneMinusY = logOrNegligible(tf.less(y, 1), tf.log1p(tf.neg(y)));
+  const logQ = tf.minimum(logAddExp(tf.sub(logY, softplusX), tf.sub(logOneMinusY, softplusNegX)), 0);
   const modulation = gamma === 0 ? null : tf.exp(tf.mul(logQ, gamma));
   const ce = tf.add(tf.mul(oneMinusY, softplusX), tf.mul(y, softplusNegX));
   const alphaT = alpha >= 0 ? tf.add(tf.mul(y, alpha), tf.mul(oneMinusY, 1 - alpha)) : null;
@@ -40,7 +53,7 @@ function sigmoidFocalLoss(args: SigmoidFocalLossArgs, withGradients: boolean): C
   if (gamma > 0) {
     const sigmoidProductOverQ = tf.exp(tf.sub(tf.neg(tf.add(softplusX, softplusNegX)), logQ));
     dx = tf.add(dx, tf.mul(tf.mul(ce, tf.sub(1, tf.mul(y, 2))), tf.mul(sigmoidProductOverQ, gamma)));
-    const logCe = logAddExp(tf.add(logOneMinusY, logSoftplus(x, softplusX)), tf.add(tf.log(y), logSoftplus(tf.neg(x), softplusNegX)));
+    const logCe = logAddExp(tf.add(logOneMinusY, logSoftplus(x, softplusX)), tf.add(logY, logSoftplus(tf.neg(x), softplusNegX)));
     dy = tf.add(dy, tf.mul(tf.sub(sigmoidNegX, sigmoidX), tf.mul(tf.exp(tf.sub(logCe, logQ)), gamma)));
   }
   const inputGradient = tf.mul(times(times(dx, modulation), alphaT), scale);
