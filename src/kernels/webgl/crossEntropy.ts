@@ -57,7 +57,8 @@ function restOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf.T
   vec2 rest = vec2(0.0);
   bool skipped = false;
   for (int c = 0; c < classes; c++) {
-    float e = expAccurate(logitsAt(site, c) - m);
+    // GLSL's exp2, not expAccurate: its relative error, about |x|·6e-8, is below 4e-8 of the sum's leading 1 per term.
+    float e = exp2((logitsAt(site, c) - m) * 1.4426950408889634);
     bool isMax = !skipped && e == 1.0;
     skipped = skipped || isMax;
     rest = addCompensated(rest, isMax ? 0.0 : e);
@@ -163,12 +164,19 @@ float sampleLoss(int s, int y) {
   }
   return loss;
 }
-float gradientAt(int s, ivec2 site, int c, int y) {
+float gradientAt(int s, ivec2 site, int c, int y, float z) {
   float wy = classWeight(y);
-  float p = softmaxAt(s, site, c);
-  if (c != y) return p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
+  float shifted = z - rowMax(s);
+  float rest = getRowRests(s);
+  // Off the target without label smoothing the gradient p_c·w_y cancels nothing: GLSL's exp2 (its
+  // rounding of x·log2 e, a relative error of about |x|·6e-8) costs less than expAccurate there.
+  if (c != y) {
+    float p = ${args.labelSmoothing > 0 ? 'expAccurate(shifted)' : 'exp2(shifted * 1.4426950408889634)'} / (1.0 + rest);
+    return p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
+  }
   // An if, not ?:, which a GPU may evaluate on both sides for every class.
-  return keep * wy * expm1Accurate((logitsAt(site, c) - rowMax(s)) - rowLogSum(s)) + smoothing * (totalWeight() * p - wy);
+  float p = expAccurate(shifted) / (1.0 + rest);
+  return keep * wy * expm1Accurate(shifted - log1pAccurate(rest)) + smoothing * (totalWeight() * p - wy);
 }`,
     });
   },
@@ -198,7 +206,7 @@ float sampleLoss(int s, int y) {
   float targetLoss = keep * wy * softplus(d);
   return smoothing > 0.0 ? targetLoss + smoothing * (wy * softplus(d) + classWeight(1 - y) * softplus(-d)) : targetLoss;
 }
-float gradientAt(int s, ivec2 site, int c, int y) {
+float gradientAt(int s, ivec2 site, int c, int y, float z) {
   float d = logitsAt(site, 1 - y) - logitsAt(site, y);
   float wy = classWeight(y);
   float wOther = classWeight(1 - y);
@@ -276,7 +284,7 @@ export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
   int y = targetClass(s);
   if (isnan(u) || y == INVALID) { setOutput(NAN); return; }
   if (y == IGNORED) { setOutput(0.0); return; }
-  setOutput(isinf(u) ? NAN : gradientAt(s, site, c, y) * u);
+  setOutput(isinf(u) ? NAN : gradientAt(s, site, c, y, ${layout.inner === 1 ? 'getLogitsAtOutCoords()' : 'logitsAt(site, c)'}) * u);
 }`,
     );
     return [viewAs(gradient, args.logits.shape)];
