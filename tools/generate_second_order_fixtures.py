@@ -24,9 +24,7 @@ the channels-first tensors and stored moved, directions and results alike.
 """
 
 import json
-import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -41,14 +39,8 @@ first_order.generator.manual_seed(SEED)
 # The tensors of this file: {"shape", "values"}, NaN and infinities as strings; float32 inputs in their
 # shortest decimal form, float64 results as they are.
 
-def encode_number(x, single):
-    x = float(x)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    # float32 inputs: the shortest decimal that reads back as the same float32 (fround in JS).
-    return float(str(np.float32(x))) if single else x
+# The recorder's number encoding: NaN and infinities as strings, float32 in its shortest decimal form.
+encode_number = first_order.record_fixture._encode_number
 
 
 def encode_tensor(t):
