@@ -11,43 +11,39 @@ import type { Reduction } from '../core/options';
  * [0, 1]) makes its sample's loss and gradient NaN, and the whole loss and gradient for 'mean' and 'sum'.
  */
 
-/** Cross-entropy of logits against class indices. Differentiable: `logits`. */
-export interface CrossEntropyIndicesArgs {
-  /** Laid out as `layout` (class axis at any position). */
-  logits: tf.Tensor;
-  /** Class indices, int32 or float32 holding integers, of `sampleShape`. */
-  target: tf.Tensor;
+/** What every kernel of a loss over a class axis takes beside its inputs. */
+interface ClassAxisArgs {
   /** `[C]` float32, or null for all ones. */
   weight: tf.Tensor | null;
   layout: ClassLayout;
   /** The per-sample loss's shape ('none'): the input's shape without the class axis. */
   sampleShape: number[];
   reduction: Reduction;
+}
+
+/** Cross-entropy of logits against class indices. Differentiable: `logits`. */
+export interface CrossEntropyIndicesArgs extends ClassAxisArgs {
+  /** Laid out as `layout` (class axis at any position). */
+  logits: tf.Tensor;
+  /** Class indices, int32 or float32 holding integers, of `sampleShape`. */
+  target: tf.Tensor;
   labelSmoothing: number;
   ignoreIndex: number;
   poison: boolean;
 }
 
 /** Cross-entropy of logits against class probabilities (PyTorch divides 'mean' by the sample count). Differentiable: `logits`, `target`. */
-export interface CrossEntropyProbabilitiesArgs {
+export interface CrossEntropyProbabilitiesArgs extends ClassAxisArgs {
   logits: tf.Tensor;
   /** Float32, the logits' shape. */
   target: tf.Tensor;
-  weight: tf.Tensor | null;
-  layout: ClassLayout;
-  sampleShape: number[];
-  reduction: Reduction;
   labelSmoothing: number;
 }
 
 /** Negative log-likelihood of log-probabilities against class indices. Differentiable: `logProbabilities`. */
-export interface NllArgs {
+export interface NllArgs extends ClassAxisArgs {
   logProbabilities: tf.Tensor;
   target: tf.Tensor;
-  weight: tf.Tensor | null;
-  layout: ClassLayout;
-  sampleShape: number[];
-  reduction: Reduction;
   ignoreIndex: number;
   poison: boolean;
 }
