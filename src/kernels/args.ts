@@ -12,7 +12,7 @@ import type { Reduction } from '../core/options';
  */
 
 /** What every kernel of a loss over a class axis takes beside its inputs. */
-interface ClassAxisArgs {
+export interface ClassAxisArgs {
   /** `[C]` float32, or null for all ones. */
   weight: tf.Tensor | null;
   layout: ClassLayout;
