@@ -123,11 +123,15 @@ function noSecondOrder<A>(loss: string): DifferentiableGradient<A> {
   };
 }
 
+/** Whether the host kernels run on `backend` under the current `KernelPath`. */
+function runsOnHost(backend: string): boolean {
+  return kernelPath === 'fused' || (kernelPath === 'auto' && isHostMemoryBackend(backend));
+}
+
 /** The implementation `table` runs on `backend` under the current `KernelPath`. */
 function implementationFor<A>(table: KernelTable<A>, backend: string): Implementation {
-  if (kernelPath === 'fused') return 'host';
+  if (runsOnHost(backend)) return 'host';
   if (kernelPath === 'composite') return 'composite';
-  if (isHostMemoryBackend(backend)) return 'host';
   if (backend === 'webgl' && table.webgl !== undefined && webglKernelsAvailable()) return 'webgl';
   if (backend === 'webgpu' && table.webgpu !== undefined && webgpuRunner() !== null) return 'webgpu';
   return 'composite';
@@ -290,8 +294,7 @@ export const klDivergenceKernel = (args: KlDivergenceArgs): tf.Tensor => run(KL_
  * memory, a `concat` of tfjs ops on every other backend.
  */
 export function twoClassLogits(z: tf.Tensor, samples: number): tf.Tensor2D {
-  const onHost = kernelPath === 'fused' || (kernelPath === 'auto' && isHostMemoryBackend(tf.getBackend()));
-  return onHost ? twoClassLogitsHost(z, samples) : twoClassLogitsComposite(z, samples);
+  return runsOnHost(tf.getBackend()) ? twoClassLogitsHost(z, samples) : twoClassLogitsComposite(z, samples);
 }
 
 /**
