@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'docs/api/', 'scratch/', 'coverage/', 'node_modules/', 'src/kernels/host/simd/*.wasm*'] },
+  { ignores: ['dist/', 'docs/api/', 'scratch/', '.doc-examples/', 'coverage/', 'node_modules/', 'src/kernels/host/simd/*.wasm*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
