@@ -90,7 +90,7 @@ describeEachBackend('tfjs-layers losses', () => {
     tf.dispose([binaryPred, binaryTrue, yPred, indices, oneHot]);
   });
 
-  it('sparseCategoricalCrossEntropyLoss and categoricalCrossEntropyLoss: one cross-entropy per sample, for [N] / [N, 1] indices and one-hot labels', () => {
+  it('sparseCategoricalCrossEntropyLoss and categoricalCrossEntropyLoss: one cross-entropy per sample, for [N] / [N, 1] indices and one-hot labels (float32 or int32)', () => {
     const truth = referenceCrossEntropy(
       { shape: [n, 3], values: logits3 },
       { shape: [n], values: labels3 },
@@ -103,6 +103,9 @@ describeEachBackend('tfjs-layers losses', () => {
       [categoricalCrossEntropyLoss({ labelSmoothing: 0.1 }), tf.oneHot(tf.tensor1d(labels3, 'int32'), 3).toFloat()],
       [classificationLossFn({ labelSmoothing: 0.1 }), tf.tensor2d(labels3, [n, 1])],
       [classificationLossFn({ labelSmoothing: 0.1 }), tf.oneHot(tf.tensor1d(labels3, 'int32'), 3).toFloat()],
+      // tf.oneHot's own int32 labels, which tfjs-layers' categorical loss takes too.
+      [categoricalCrossEntropyLoss({ labelSmoothing: 0.1 }), tf.oneHot(tf.tensor1d(labels3, 'int32'), 3)],
+      [classificationLossFn({ labelSmoothing: 0.1 }), tf.oneHot(tf.tensor1d(labels3, 'int32'), 3)],
     ];
     for (const [loss, yTrue] of inputs) {
       const result = run(loss, yTrue, yPred);
@@ -206,28 +209,28 @@ describeEachBackend('tfjs-layers losses', () => {
           () => categoricalCrossEntropyLoss()(tf.zeros([2, 1]), p3),
           'categoricalCrossEntropyLoss',
           'yTrue',
-          "float32 one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
+          "one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
           "a float32 tensor of shape [2, 1], which looks like class indices: one-hot encode them (tf.oneHot(tf.squeeze(labels, [-1]).toInt(), 3)), as tfjs-layers' fit wants labels of the model output's shape, or keep them and train with sparseCategoricalCrossEntropyLoss through fitDataset or a custom training loop",
         ],
         [
           () => categoricalCrossEntropyLoss()(tf.zeros([2], 'int32'), p3),
           'categoricalCrossEntropyLoss',
           'yTrue',
-          "float32 one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
+          "one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
           "an int32 tensor of shape [2], which looks like class indices: one-hot encode them (tf.oneHot(labels.toInt(), 3)), as tfjs-layers' fit wants labels of the model output's shape, or keep them and train with sparseCategoricalCrossEntropyLoss through fitDataset or a custom training loop",
         ],
         [
           () => categoricalCrossEntropyLoss({ classAxis: 1 })(tf.zeros([2, 1, 4]), tf.zeros([2, 3, 4])),
           'categoricalCrossEntropyLoss',
           'yTrue',
-          "float32 one-hot or probability labels of the logits' shape [2, 3, 4] (for class indices use sparseCategoricalCrossEntropyLoss)",
+          "one-hot or probability labels of the logits' shape [2, 3, 4] (for class indices use sparseCategoricalCrossEntropyLoss)",
           "a float32 tensor of shape [2, 1, 4], which looks like class indices: one-hot encode them (tf.oneHot, with the classes moved to axis 1), as tfjs-layers' fit wants labels of the model output's shape, or keep them and train with sparseCategoricalCrossEntropyLoss through fitDataset or a custom training loop",
         ],
         [
           () => categoricalCrossEntropyLoss()(tf.zeros([3, 3]), p3),
           'categoricalCrossEntropyLoss',
           'yTrue',
-          "float32 one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
+          "one-hot or probability labels of the logits' shape [2, 3] (for class indices use sparseCategoricalCrossEntropyLoss)",
           'a float32 tensor of shape [3, 3]',
         ],
         [

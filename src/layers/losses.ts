@@ -329,21 +329,31 @@ export function categoricalFocalLoss(options: CategoricalFocalLayersLossOptions 
   return focalVariant(CATEGORICAL_SCHEMA, options, 'categoricalFocalLoss', categoricalLoss);
 }
 
+/**
+ * One-hot labels as probabilities: `tf.oneHot` makes int32 labels, which tfjs-layers' own categorical
+ * loss accepts, so integer and boolean labels of the logits' shape are read as float32.
+ */
+function oneHotAsProbabilities(yTrue: tf.Tensor): tf.Tensor {
+  return yTrue.dtype === 'int32' || yTrue.dtype === 'bool' ? tf.cast(yTrue, 'float32') : yTrue;
+}
+
 /** The loss of a multiclass logit head with one-hot or probability labels of its shape. */
 function categoricalLoss(functionName: string, settings: ClassificationSettings): LayersLoss {
   return (yTrue, yPred) =>
-    asLayersErrors(functionName, () => {
-      const axis = multiclassAxis(yPred, settings.classAxis, functionName);
-      if (!sameShape(yTrue.shape, yPred.shape) || yTrue.dtype !== 'float32') {
-        throw new LossInputError(
-          functionName,
-          'yTrue',
-          `float32 one-hot or probability labels of the logits' shape ${formatShape(yPred.shape)} (for class indices use sparseCategoricalCrossEntropyLoss)`,
-          `${yTrue.dtype === 'int32' ? 'an' : 'a'} ${yTrue.dtype} tensor of shape ${formatShape(yTrue.shape)}${classIndexHint(yTrue, yPred, axis)}`,
-        );
-      }
-      return classificationLossWith(yPred, yTrue, { ...settings, classAxis: axis });
-    });
+    asLayersErrors(functionName, () =>
+      tf.tidy(() => {
+        const axis = multiclassAxis(yPred, settings.classAxis, functionName);
+        if (!sameShape(yTrue.shape, yPred.shape) || yTrue.dtype === 'string' || yTrue.dtype === 'complex64') {
+          throw new LossInputError(
+            functionName,
+            'yTrue',
+            `one-hot or probability labels of the logits' shape ${formatShape(yPred.shape)} (for class indices use sparseCategoricalCrossEntropyLoss)`,
+            `${yTrue.dtype === 'int32' ? 'an' : 'a'} ${yTrue.dtype} tensor of shape ${formatShape(yTrue.shape)}${classIndexHint(yTrue, yPred, axis)}`,
+          );
+        }
+        return classificationLossWith(yPred, oneHotAsProbabilities(yTrue), { ...settings, classAxis: axis });
+      }),
+    );
 }
 
 /**
@@ -389,7 +399,7 @@ export function classificationLossFn(options: ClassificationLayersLossOptions = 
           }
         }
         const axis = multiclassAxis(yPred, -1, fn);
-        const labels = sameShape(yTrue.shape, yPred.shape) ? yTrue : indexLabels(yTrue, yPred, axis, fn);
+        const labels = sameShape(yTrue.shape, yPred.shape) ? oneHotAsProbabilities(yTrue) : indexLabels(yTrue, yPred, axis, fn);
         return classificationLossWith(yPred, labels, { ...settings, classAxis: axis });
       }),
     );
