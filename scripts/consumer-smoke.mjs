@@ -4,7 +4,7 @@
 // repo's `npm ci` filled, and the registry for what the cache lacks), then from that project: requires
 // every entry from CommonJS, imports every entry from an ES module, type-checks a TypeScript consumer
 // under moduleResolution node16 (ESM and CJS files), bundler and node10, runs a few training steps
-// through an optimizer and model.fit, runs Jest + ts-jest with the README's Jest set-up as written there
+// through an optimizer and model.fit, runs Jest + ts-jest with the testing guide's Jest set-up as written there
 // (global expect and @jest/globals; passing and failing matchers), and runs the bin (verify, verify --loss,
 // fixture-script and verify --fixtures on PyTorch recordings). Any failure exits 1.
 // Set KEEP_CONSUMER=1 to keep the temporary project.
@@ -172,12 +172,15 @@ test('typed matchers', () => {
 
 const MATCHERS = ['toBeCloseToTensor', 'toPassGradcheck', 'toBeEquivalentLoss', 'toLeakTensors'];
 
-/** The README's Jest set-up and example, as written there: the code block after each `<!-- jest-setup: NAME -->`. */
-function readmeJestSnippets() {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const snippets = new Map([...readme.matchAll(/<!-- jest-setup: (\S+) -->\n```\w*\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
+/** The guide whose Jest set-up and example the consumer's Jest project uses verbatim. */
+const TESTING_GUIDE = 'docs/testing-your-losses.md';
+
+/** The testing guide's Jest set-up and example, as written there: the code block after each `<!-- jest-setup: NAME -->`. */
+function guideJestSnippets() {
+  const guide = readFileSync(join(ROOT, TESTING_GUIDE), 'utf8');
+  const snippets = new Map([...guide.matchAll(/<!-- jest-setup: (\S+) -->\n```[^\n]*\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
   for (const name of ['jest.config.js', 'tsconfig.json', '@jest/globals', 'example.test.ts'])
-    if (!snippets.has(name)) throw new Error(`README.md has no code block marked <!-- jest-setup: ${name} -->`);
+    if (!snippets.has(name)) throw new Error(`${TESTING_GUIDE} has no code block marked <!-- jest-setup: ${name} -->`);
   return snippets;
 }
 
@@ -265,13 +268,13 @@ function checkJestFile(results, file, how) {
 }
 
 /**
- * A Jest project beside the consumer (it uses the consumer's node_modules) with the README's set-up
+ * A Jest project beside the consumer (it uses the consumer's node_modules) with the testing guide's set-up
  * verbatim: its jest.config.js (ts-jest, setupFilesAfterEnv) and tsconfig.json, its example test, and
  * its @jest/globals snippet at the top of a test run with `injectGlobals: false` and no @types/jest, so
  * that only the snippet can register the matchers and only the import can give their types.
  */
 function jestProject(project) {
-  const snippets = readmeJestSnippets();
+  const snippets = guideJestSnippets();
   const dir = join(project, 'jest-project');
   mkdirSync(dir);
   writeFileSync(join(dir, 'jest.config.js'), snippets.get('jest.config.js'));
@@ -279,10 +282,10 @@ function jestProject(project) {
   writeFileSync(join(dir, 'example.test.ts'), snippets.get('example.test.ts'));
   writeFileSync(join(dir, 'global-expect.test.ts'), matcherTests('// The matchers come from the setup file in jest.config.js.'));
   writeFileSync(join(dir, 'jest-globals.test.ts'), matcherTests(`${snippets.get('@jest/globals')}import { test } from '@jest/globals';`));
-  const readmeConfig = JSON.parse(snippets.get('tsconfig.json'));
+  const guideConfig = JSON.parse(snippets.get('tsconfig.json'));
   writeFileSync(
     join(dir, 'tsconfig.globals.json'),
-    JSON.stringify({ compilerOptions: { ...readmeConfig.compilerOptions, types: [] }, files: ['jest-globals.test.ts'] }, null, 2),
+    JSON.stringify({ compilerOptions: { ...guideConfig.compilerOptions, types: [] }, files: ['jest-globals.test.ts'] }, null, 2),
   );
   writeFileSync(
     join(dir, 'jest.globals.config.js'),
@@ -295,7 +298,7 @@ function jestProject(project) {
   );
   const tsc = join(project, 'node_modules/typescript/bin/tsc');
   for (const [config, what] of [
-    ['tsconfig.json', "the README's tsconfig.json (global expect; all three test files)"],
+    ['tsconfig.json', "the guide's tsconfig.json (global expect; all three test files)"],
     ['tsconfig.globals.json', '@jest/globals without @types/jest'],
   ]) {
     let errors = '';
@@ -306,7 +309,7 @@ function jestProject(project) {
     }
     check(errors === '', `the Jest tests type-check with ${what}${errors ? `:\n${errors}` : ''}`);
   }
-  const withSetup = timed("jest with the README's jest.config.js (setupFilesAfterEnv)", () =>
+  const withSetup = timed("jest with the guide's jest.config.js (setupFilesAfterEnv)", () =>
     runJest(dir, ['example.test.ts', 'global-expect.test.ts']),
   );
   for (const file of ['example.test.ts', 'global-expect.test.ts']) checkJestFile(withSetup, file, JEST_FILES[file]);

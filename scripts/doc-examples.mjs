@@ -231,6 +231,8 @@ async function runJest(examples) {
     transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
     moduleNameMapper: JEST_MAPPER,
     setupFiles: ['<rootDir>/__tests__/setup/prod-mode.ts'],
+    // The set-up that docs/testing-your-losses.md gives users: the matchers on Jest's global expect.
+    setupFilesAfterEnv: ['<rootDir>/dist/cjs/jest/setup.js'],
     testTimeout: EXAMPLE_TIMEOUT_MS,
   };
   const jest = createRequire(import.meta.url).resolve('jest/bin/jest');
@@ -269,7 +271,7 @@ async function typeCheck(written) {
         strict: true,
         noEmit: true,
         skipLibCheck: true,
-        types: ['node', 'jest'],
+        types: ['node', 'jest', 'tfjs-loss-adapter/jest'],
       },
       files: typed.map(({ file }) => file),
     }),
