@@ -110,11 +110,12 @@ const ARGUMENT_NAMES = { input: 'logits', 'options.weight': 'options.classWeight
  * ```js
  * const z = tf.tensor1d([2, -1, 0.5]);
  * const y = tf.tensor1d([1, 0, 0]);
- * classificationLoss(z, y).print();                                        // 0.4714...
- * classificationLoss(z, y, { binaryAsTwoClass: true }).print();            // 0.4714...
- * classificationLoss(z, y, { posWeight: 3, reduction: 'sum' }).print();    // 1.6681...
- * classificationLoss(z, y, { focalGamma: 2, focalAlpha: 0.25 }).print();   // 0.1001...
- * classificationLoss(tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]), [0, 1]).print();   // 0.3171...
+ * const show = (loss) => console.log(loss.dataSync()[0].toFixed(4));
+ * show(classificationLoss(z, y));                                              // => 0.4714
+ * show(classificationLoss(z, y, { binaryAsTwoClass: true }));                  // => 0.4714
+ * show(classificationLoss(z, y, { posWeight: 3, reduction: 'sum' }));          // => 1.6681
+ * show(classificationLoss(z, y, { focalGamma: 2, focalAlpha: 0.25 }));         // => 0.1002
+ * show(classificationLoss(tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]), [0, 1]));  // => 0.3171
  * ```
  */
 export function classificationLoss(logits: TensorInput, target: TensorInput, options: ClassificationLossOptions = {}): tf.Tensor {

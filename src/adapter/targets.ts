@@ -97,7 +97,10 @@ function convertHardTargets(
  * index cannot be marked invalid with NaN): convert labels while preparing data, not in a training step.
  *
  * ```js
- * binaryTargetsToClassIndices(tf.tensor2d([[1], [0], [-100]])).print();   // [1, 0, -100] (int32)
+ * const indices = binaryTargetsToClassIndices(tf.tensor2d([[1], [0], [-100]]));
+ * console.log(indices.dtype, JSON.stringify(indices.arraySync())); // => int32 [1,0,-100]
+ * try { binaryTargetsToClassIndices([1, 0.5]); } catch (e) { console.log(e.message); }
+ * // => binaryTargetsToClassIndices: argument 'target' must be binary class indices 0 or 1 or ignoreIndex -100, got 0.5 at position [1]
  * ```
  */
 export function binaryTargetsToClassIndices(target: TensorInput, options: IgnoreIndexOption = {}): tf.Tensor1D {
@@ -110,7 +113,8 @@ export function binaryTargetsToClassIndices(target: TensorInput, options: Ignore
  * `classificationLoss` still ignores them; any other index is rejected. Read back to be checked, as above.
  *
  * ```js
- * classIndicesToBinaryTargets(tf.tensor1d([1, 0, 1], 'int32')).print();   // [1, 0, 1] (float32)
+ * const targets = classIndicesToBinaryTargets(tf.tensor1d([1, 0, 1], 'int32'));
+ * console.log(targets.dtype, JSON.stringify(targets.arraySync())); // => float32 [1,0,1]
  * ```
  */
 export function classIndicesToBinaryTargets(indices: TensorInput, options: IgnoreIndexOption = {}): tf.Tensor1D {
@@ -126,7 +130,7 @@ export function classIndicesToBinaryTargets(indices: TensorInput, options: Ignor
  * outside [0, 1] throws, or in 'device' validation mode (GPU backends) gives a row of NaN.
  *
  * ```js
- * binaryTargetsToTwoClassProbs(tf.tensor1d([1, 0, 0.25])).print();   // [[0, 1], [1, 0], [0.75, 0.25]]
+ * console.log(JSON.stringify(binaryTargetsToTwoClassProbs(tf.tensor1d([1, 0, 0.25])).arraySync())); // => [[0,1],[1,0],[0.75,0.25]]
  * ```
  */
 export function binaryTargetsToTwoClassProbs(target: TensorInput): tf.Tensor2D {

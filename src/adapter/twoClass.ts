@@ -37,7 +37,10 @@ function checkTwoClass(t: tf.Tensor, functionName: string, argument: string): nu
  * to `z` is the gradient of column 1. Exact in float32 (no arithmetic on `z`).
  *
  * ```js
- * binaryToTwoClassLogits(tf.tensor1d([1.5, -2])).print();   // [[0, 1.5], [0, -2]]
+ * const z = tf.tensor1d([1.5, -2]);
+ * console.log(JSON.stringify(binaryToTwoClassLogits(z).arraySync()));                     // => [[0,1.5],[0,-2]]
+ * console.log(crossEntropy(binaryToTwoClassLogits(z), [1, 0]).dataSync()[0].toFixed(4)); // => 0.1642
+ * console.log(binaryCrossEntropyWithLogits(z, [1, 0]).dataSync()[0].toFixed(4));         // => 0.1642
  * ```
  */
 export function binaryToTwoClassLogits(logits: TensorInput): tf.Tensor2D {
@@ -55,7 +58,7 @@ export function binaryToTwoClassLogits(logits: TensorInput): tf.Tensor2D {
  * One float32 rounding, in the subtraction.
  *
  * ```js
- * twoClassToBinaryLogits(tf.tensor2d([[0.5, 2], [1, -1]])).print();   // [1.5, -2]
+ * console.log(JSON.stringify(twoClassToBinaryLogits(tf.tensor2d([[0.5, 2], [1, -1]])).arraySync())); // => [1.5,-2]
  * ```
  */
 export function twoClassToBinaryLogits(logits: TensorInput): tf.Tensor1D {
@@ -74,7 +77,7 @@ export function twoClassToBinaryLogits(logits: TensorInput): tf.Tensor1D {
  * It does not check that rows sum to 1: column 0 is simply not read.
  *
  * ```js
- * twoClassToBinaryProbs(tf.tensor2d([[0.25, 0.75], [0.9, 0.1]])).print();   // [0.75, 0.1]
+ * console.log(JSON.stringify(twoClassToBinaryProbs(tf.tensor2d([[0.25, 0.75], [0.875, 0.125]])).arraySync())); // => [0.75,0.125]
  * ```
  */
 export function twoClassToBinaryProbs(probabilities: TensorInput): tf.Tensor1D {

@@ -38,7 +38,8 @@ function positiveInteger(value: number | undefined, fallback: () => number, argu
  * created here; the caller disposes them (`checkEquivalence` does for the cases it generates).
  *
  * ```js
- * const c = randomCase(seededRandom(1), { kind: 'multiclass', classes: 2 });  // input [N, 2], target [N] int32
+ * const c = randomCase(seededRandom(1), { kind: 'multiclass', classes: 2 });
+ * console.log(c.name, JSON.stringify(c.input.shape), JSON.stringify(c.target.shape), c.target.dtype); // => multiclass [11, 2] [11,2] [11] int32
  * ```
  */
 export function randomCase(random: SeededRandom, spec: CaseSpec): LossCase {

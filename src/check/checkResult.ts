@@ -129,7 +129,18 @@ function describe(comparison: ArrayComparison, tolerance: Required<Tolerance>): 
 
 const exponent = (x: number | null) => (x === null ? '-' : x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));
 
-/** Rows of checks as a Markdown table, one row per backend and check. */
+/**
+ * Rows of checks as a Markdown table, one row per backend and check.
+ *
+ * ```js
+ * const row = { check: 'CE == BCEWithLogits', cases: 48, maxValueError: 2.1e-7, maxGradientError: 2.6e-7, tolerance: 'rtol 1e-5, atol 1e-7', passed: true, vacuous: false };
+ * console.log(formatCheckTable([{ ...row, backend: 'cpu' }, { ...row, backend: 'webgl', maxGradientError: 3e-5, passed: false }]));
+ * // => | backend | check               | cases | max value error | max gradient error | tolerance            | verdict |
+ * // => | ------- | ------------------- | ----- | --------------- | ------------------ | -------------------- | ------- |
+ * // => | cpu     | CE == BCEWithLogits | 48    | 2.1e-7          | 2.6e-7             | rtol 1e-5, atol 1e-7 | pass    |
+ * // => | webgl   | CE == BCEWithLogits | 48    | 2.1e-7          | 3.0e-5             | rtol 1e-5, atol 1e-7 | FAIL    |
+ * ```
+ */
 export function formatCheckTable(rows: ReadonlyArray<CheckResult & { backend: string }>): string {
   const header = ['backend', 'check', 'cases', 'max value error', 'max gradient error', 'tolerance', 'verdict'];
   const cells = rows.map((r) => [

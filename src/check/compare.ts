@@ -9,13 +9,24 @@ export interface Tolerance {
   atol?: number;
 }
 
-/** The default tolerance of comparisons: `torch.testing.assert_close` for float32 (rtol 1.3e-6, atol 1e-5). */
+/**
+ * The default tolerance of comparisons: `torch.testing.assert_close` for float32 (rtol 1.3e-6, atol 1e-5).
+ *
+ * ```js
+ * console.log(DEFAULT_TOLERANCE.rtol, DEFAULT_TOLERANCE.atol); // => 0.0000013 0.00001
+ * ```
+ */
 export const DEFAULT_TOLERANCE: Required<Tolerance> = { rtol: 1.3e-6, atol: 1e-5 };
 
 /**
  * Whether `actual` is within tolerance of `expected`, with explicit rules for the values that are
  * not finite: NaN equals only NaN, +Infinity only +Infinity, -Infinity only -Infinity. (tfjs'
  * `expectArraysClose` treats NaN as equal to Infinity; this does not.)
+ *
+ * ```js
+ * console.log(isClose(1.000005, 1, 1.3e-6, 1e-5), isClose(1.1, 1, 1.3e-6, 1e-5)); // => true false
+ * console.log(isClose(NaN, NaN, 0, 0), isClose(NaN, Infinity, 0, 0));            // => true false
+ * ```
  */
 export function isClose(actual: number, expected: number, rtol: number, atol: number): boolean {
   if (Number.isNaN(actual) || Number.isNaN(expected)) return Number.isNaN(actual) && Number.isNaN(expected);
@@ -56,7 +67,14 @@ function elementError(actual: number, expected: number): number {
   return Math.abs(actual - expected);
 }
 
-/** Compares two arrays of one length elementwise; `shape` only names positions in the report. */
+/**
+ * Compares two arrays of one length elementwise; `shape` only names positions in the report.
+ *
+ * ```js
+ * const comparison = compareArrays([1, 2, 3.5, 4], [1, 2, 3, 4], [2, 2]);
+ * console.log(comparison.passed, comparison.mismatches, comparison.worst.position, comparison.maxError); // => false 1 [1, 0] 0.5
+ * ```
+ */
 export function compareArrays(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,

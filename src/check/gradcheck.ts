@@ -33,7 +33,13 @@ export interface GradcheckOptions {
   locateLimit?: number;
 }
 
-/** float32 machine epsilon, 2^-23. */
+/**
+ * float32 machine epsilon, 2^-23.
+ *
+ * ```js
+ * console.log(FLOAT32_EPSILON, Math.fround(1 + FLOAT32_EPSILON) > 1, Math.fround(1 + FLOAT32_EPSILON / 2) > 1); // => 1.1920928955078125e-7 true false
+ * ```
+ */
 export const FLOAT32_EPSILON = 2 ** -23;
 
 /** Roundings of f's magnitude allowed in each value (the float32 noise floor when nothing is measured). */
@@ -41,7 +47,13 @@ const VALUE_ROUNDINGS = 2;
 /** Measured noise σ allowed, in standard deviations: 4 for the tail, doubled for σ's uncertainty from a few directions. */
 const NOISE_DEVIATIONS = 8;
 
-/** The defaults; see `gradcheck` for the measurements behind them. */
+/**
+ * The defaults; see `gradcheck` for the measurements behind them.
+ *
+ * ```js
+ * console.log(GRADCHECK_DEFAULTS.step, GRADCHECK_DEFAULTS.rtol, GRADCHECK_DEFAULTS.atol, GRADCHECK_DEFAULTS.directions); // => 0.01 0.001 0.00001 4
+ * ```
+ */
 export const GRADCHECK_DEFAULTS = {
   directions: 4,
   seed: 0,
@@ -130,7 +142,19 @@ export interface GradcheckResult {
   summary: string;
 }
 
-/** Thrown by `assertGradcheck`; carries the full result. */
+/**
+ * Thrown by `assertGradcheck`; carries the full result.
+ *
+ * ```js
+ * // x² with a gradient 5% too large:
+ * const wrong = tf.customGrad((x) => ({ value: tf.sum(tf.square(x)), gradFunc: (dy) => tf.mul(dy, tf.mul(x, 2.1)) }));
+ * try { assertGradcheck(wrong, [tf.tensor1d([1, -2, 3])]); } catch (e) {
+ *   console.log(e instanceof GradcheckError, e.result.passed); // => true false
+ *   console.log(e.message.split('\n')[0]);
+ *   // => gradcheck failed: Jacobian mismatch for output 0 with respect to input 0, along the analytic gradient (direction 0 of 4),
+ * }
+ * ```
+ */
 export class GradcheckError extends Error {
   constructor(readonly result: GradcheckResult) {
     super(result.failures.join('\n\n'));
@@ -203,7 +227,10 @@ const FN = 'gradcheck';
  * ```js
  * const z = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
  * const y = tf.tensor2d([[1, 0, 0], [0, 1, 0]]);
- * gradcheck((z, y) => tf.losses.softmaxCrossEntropy(y, z), [z, y], { wrt: [0] }).passed;  // true
+ * console.log(gradcheck((z, y) => tf.losses.softmaxCrossEntropy(y, z), [z, y], { wrt: [0] }).passed); // => true
+ * // x² with a gradient 5% too large:
+ * const wrong = tf.customGrad((x) => ({ value: tf.sum(tf.square(x)), gradFunc: (dy) => tf.mul(dy, tf.mul(x, 2.1)) }));
+ * console.log(gradcheck(wrong, [tf.tensor1d([1, -2, 3])]).passed); // => false
  * ```
  */
 export function gradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions = {}): GradcheckResult {
@@ -217,14 +244,22 @@ export function gradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], optio
  * ```js
  * const z = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
  * const y = tf.tensor2d([[1, 0, 0], [0, 1, 0]]);
- * (await gradcheckAsync((z, y) => tf.losses.softmaxCrossEntropy(y, z), [z, y], { wrt: [0] })).passed;  // true
+ * const result = await gradcheckAsync((z, y) => tf.losses.softmaxCrossEntropy(y, z), [z, y], { wrt: [0] });
+ * console.log(result.passed); // => true
  * ```
  */
 export function gradcheckAsync(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions = {}): Promise<GradcheckResult> {
   return runAsync(gradcheckSteps(f, inputs, options));
 }
 
-/** Runs `gradcheck` and throws a `GradcheckError` (carrying the result) when any check fails. */
+/**
+ * Runs `gradcheck` and throws a `GradcheckError` (carrying the result) when any check fails.
+ *
+ * ```js
+ * const result = assertGradcheck((x) => tf.sum(tf.square(x)), [tf.tensor1d([1, -2, 3])]);
+ * console.log(result.passed); // => true
+ * ```
+ */
 export function assertGradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradcheckOptions = {}): GradcheckResult {
   return throwUnlessPassed(gradcheck(f, inputs, options));
 }
@@ -233,7 +268,8 @@ export function assertGradcheck(f: TensorFunction, inputs: readonly tf.Tensor[],
  * Runs `gradcheckAsync` and rejects with a `GradcheckError` (carrying the result) when any check fails.
  *
  * ```js
- * await assertGradcheckAsync((x) => tf.sum(tf.square(x)), [tf.tensor1d([1, -2, 3])]);  // resolves to the result
+ * const result = await assertGradcheckAsync((x) => tf.sum(tf.square(x)), [tf.tensor1d([1, -2, 3])]);
+ * console.log(result.passed); // => true
  * ```
  */
 export async function assertGradcheckAsync(

@@ -17,7 +17,13 @@ const FN = 'gradgradcheck';
 /** Options of `gradgradcheck`: those of `gradcheck`, applied to the first derivative; defaults `GRADGRADCHECK_DEFAULTS`. */
 export type GradgradcheckOptions = GradcheckOptions;
 
-/** The defaults of `gradgradcheck`: `gradcheck`'s, measured again for second derivatives (see `gradgradcheck`). */
+/**
+ * The defaults of `gradgradcheck`: `gradcheck`'s, measured again for second derivatives (see `gradgradcheck`).
+ *
+ * ```js
+ * console.log(GRADGRADCHECK_DEFAULTS.step, GRADGRADCHECK_DEFAULTS.rtol, GRADGRADCHECK_DEFAULTS === GRADCHECK_DEFAULTS); // => 0.01 0.001 true
+ * ```
+ */
 export const GRADGRADCHECK_DEFAULTS = GRADCHECK_DEFAULTS;
 
 /**
@@ -47,7 +53,7 @@ export const GRADGRADCHECK_DEFAULTS = GRADCHECK_DEFAULTS;
  * ```js
  * const z = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
  * const y = tf.tensor1d([0, 1], 'int32');
- * gradgradcheck((z, y) => crossEntropy(z, y), [z, y]).passed;  // true
+ * console.log(gradgradcheck((z, y) => crossEntropy(z, y), [z, y]).passed); // => true
  * ```
  */
 export function gradgradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradgradcheckOptions = {}): GradcheckResult {
@@ -60,7 +66,8 @@ export function gradgradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], o
  * ```js
  * const x = tf.tensor1d([0.5, -1, 2]);
  * const t = tf.tensor1d([1, 0, 1]);
- * (await gradgradcheckAsync((x, t) => binaryCrossEntropyWithLogits(x, t), [x, t], { wrt: [0] })).passed;  // true
+ * const result = await gradgradcheckAsync((x, t) => binaryCrossEntropyWithLogits(x, t), [x, t], { wrt: [0] });
+ * console.log(result.passed); // => true
  * ```
  */
 export function gradgradcheckAsync(
@@ -71,7 +78,17 @@ export function gradgradcheckAsync(
   return runAsync(gradgradcheckSteps(f, inputs, options));
 }
 
-/** Runs `gradgradcheck` and throws a `GradcheckError` (carrying the result) when any check fails. */
+/**
+ * Runs `gradgradcheck` and throws a `GradcheckError` (carrying the result) when any check fails.
+ *
+ * ```js
+ * console.log(assertGradgradcheck((x) => tf.sum(tf.pow(x, 3)), [tf.tensor1d([1, -2, 3])]).passed); // => true
+ * // x·2 is linear: its first derivative is a constant the tape cannot differentiate.
+ * try { assertGradgradcheck((x) => tf.sum(tf.mul(x, 2)), [tf.tensor1d([1, -2, 3])]); } catch (e) {
+ *   console.log(e.name, e.result.sideChecks.find((c) => !c.passed).name); // => GradcheckError differentiable
+ * }
+ * ```
+ */
 export function assertGradgradcheck(f: TensorFunction, inputs: readonly tf.Tensor[], options: GradgradcheckOptions = {}): GradcheckResult {
   return throwUnlessPassed(gradgradcheck(f, inputs, options));
 }
@@ -80,7 +97,8 @@ export function assertGradgradcheck(f: TensorFunction, inputs: readonly tf.Tenso
  * Runs `gradgradcheckAsync` and rejects with a `GradcheckError` (carrying the result) when any check fails.
  *
  * ```js
- * await assertGradgradcheckAsync((x) => tf.sum(tf.pow(x, 3)), [tf.tensor1d([1, -2, 3])]);  // resolves to the result
+ * const result = await assertGradgradcheckAsync((x) => tf.sum(tf.pow(x, 3)), [tf.tensor1d([1, -2, 3])]);
+ * console.log(result.passed); // => true
  * ```
  */
 export async function assertGradgradcheckAsync(

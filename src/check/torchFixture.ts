@@ -6,9 +6,21 @@ import { ArrayComparison, compareArrays, describeElement, formatNumber, Toleranc
 import { checkTolerance } from './equivalence';
 import { readInTidy, Reads, runAsync, runSync } from './reads';
 
-/** The `format` of a fixture written by `python/record_fixture.py`. */
+/**
+ * The `format` of a fixture written by `python/record_fixture.py`.
+ *
+ * ```js
+ * console.log(TORCH_FIXTURE_FORMAT); // => tfjs-loss-adapter/torch-fixture
+ * ```
+ */
 export const TORCH_FIXTURE_FORMAT = 'tfjs-loss-adapter/torch-fixture';
-/** The version of the fixture format this library reads (docs/fixture-format.md). */
+/**
+ * The version of the fixture format this library reads (docs/fixture-format.md).
+ *
+ * ```js
+ * console.log(TORCH_FIXTURE_VERSION); // => 1
+ * ```
+ */
 export const TORCH_FIXTURE_VERSION = 1;
 
 /** A number in a fixture: NaN and the infinities are strings, since JSON cannot hold them. */
@@ -64,6 +76,10 @@ export interface TorchFixtureOptions extends Tolerance {
 /**
  * The default tolerance against a fixture, for values and gradients: rtol 1e-5, atol 1e-6. float32 against
  * PyTorch's float64: what this library's losses meet on every fixture of its own, on every backend tested.
+ *
+ * ```js
+ * console.log(TORCH_FIXTURE_TOLERANCE.rtol, TORCH_FIXTURE_TOLERANCE.atol); // => 0.00001 0.000001
+ * ```
  */
 export const TORCH_FIXTURE_TOLERANCE: Required<Tolerance> = { rtol: 1e-5, atol: 1e-6 };
 
@@ -196,6 +212,13 @@ function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
 /**
  * Checks that `json` (a parsed fixture file) is a fixture of a version this library reads, and returns
  * it typed. Throws a `LossInputError` naming the field at fault, what it must be and what it is.
+ *
+ * ```js
+ * const { readFileSync } = await import('node:fs');
+ * const fixture = parseTorchFixture(JSON.parse(readFileSync('examples/fixtures/cross-entropy.json', 'utf8')));
+ * console.log(fixture.cases.length, fixture.cases[0].call, fixture.cases[0].torchCall); // => 1 crossEntropy torch.nn.functional.cross_entropy
+ * try { parseTorchFixture({ ...fixture, version: 2 }); } catch (e) { console.log(e.argument); } // => fixture.version
+ * ```
  */
 export function parseTorchFixture(json: unknown, argument = 'fixture'): TorchFixture {
   if (!isObject(json) || json.format !== TORCH_FIXTURE_FORMAT)
@@ -214,12 +237,25 @@ export function parseTorchFixture(json: unknown, argument = 'fixture'): TorchFix
   return json as unknown as TorchFixture;
 }
 
-/** The values of a fixture tensor as numbers: "NaN" -> NaN, true -> 1, ... */
+/**
+ * The values of a fixture tensor as numbers: "NaN" -> NaN, true -> 1, ...
+ *
+ * ```js
+ * console.log(fixtureValues({ dtype: 'float64', shape: [3], values: [1.5, 'NaN', '-Infinity'] }).join(', ')); // => 1.5, NaN, -Infinity
+ * ```
+ */
 export function fixtureValues(t: FixtureTensor): number[] {
   return t.values.map((v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : Number(v)));
 }
 
-/** A fixture tensor as a tfjs tensor: floating as float32, integers as int32, booleans as bool. */
+/**
+ * A fixture tensor as a tfjs tensor: floating as float32, integers as int32, booleans as bool.
+ *
+ * ```js
+ * const target = fixtureTensor({ dtype: 'int64', shape: [2], values: [0, 2] });
+ * console.log(target.dtype, JSON.stringify(target.arraySync())); // => int32 [0,2]
+ * ```
+ */
 export function fixtureTensor(t: FixtureTensor): tf.Tensor {
   return tf.tensor(fixtureValues(t), t.shape, DTYPES[t.dtype]);
 }
@@ -246,10 +282,13 @@ function optionValue(option: FixtureOption): unknown {
  * sides are identically 0 in every case (vacuous).
  *
  * ```js
- * // fixture: JSON.parse of a file written by record("ce.json", F.cross_entropy, x, y, label_smoothing=0.1)
- * checkTorchFixture(crossEntropy, fixture).passed;   // true
- * checkTorchFixture((z, y) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 3), z, undefined, 0.1), fixture).summary;
- * // "1 of 1 cases fail: case 'crossEntropy 0': value differs in 1 of 1 element; worst at []: tfjs 1.0463, PyTorch 1.0391, ..."
+ * // Recorded by record("cross-entropy.json", F.cross_entropy, x, y, weight=w, label_smoothing=0.1)
+ * const { readFileSync } = await import('node:fs');
+ * const fixture = JSON.parse(readFileSync('examples/fixtures/cross-entropy.json', 'utf8'));
+ * console.log(checkTorchFixture(crossEntropy, fixture).passed); // => true
+ * // tf.losses.softmaxCrossEntropy has no class weights:
+ * const tfjsLoss = (z, y, options) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 4), z, undefined, options.labelSmoothing);
+ * console.log(checkTorchFixture(tfjsLoss, fixture).failures[0].split(';')[0]); // => case 'crossEntropy 0': value differs in 1 of 1 element
  * ```
  */
 export function checkTorchFixture(
@@ -263,6 +302,13 @@ export function checkTorchFixture(
 /**
  * `checkTorchFixture`, reading tensors only with `await data()`: the form for backends that must not be
  * read synchronously (webgpu), with the same report as `checkTorchFixture` wherever both run.
+ *
+ * ```js
+ * const { readFileSync } = await import('node:fs');
+ * const fixture = JSON.parse(readFileSync('examples/fixtures/bce-with-logits.json', 'utf8'));
+ * const report = await checkTorchFixtureAsync(binaryCrossEntropyWithLogits, fixture);
+ * console.log(report.passed, report.cases[0].quantities.map((q) => q.quantity).join(', ')); // => true value, gradient of input
+ * ```
  */
 export function checkTorchFixtureAsync(
   fn: FixtureFunction,

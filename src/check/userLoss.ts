@@ -68,8 +68,9 @@ const DESCRIPTIONS: Record<CaseKind, string> = {
  *
  * ```js
  * const loss = (z, y) => tf.losses.sigmoidCrossEntropy(y, z);
- * checkUserLoss(loss).verdicts;                          // { binary: 'pass', multiclass: 'fail' }  (it throws on [N, C] logits)
- * checkUserLoss(loss, { kinds: ['binary'] }).verdicts;   // { binary: 'pass', multiclass: 'skipped' }
+ * // It throws on [N, C] logits:
+ * console.log(JSON.stringify(checkUserLoss(loss).verdicts));                        // => {"binary":"pass","multiclass":"fail"}
+ * console.log(JSON.stringify(checkUserLoss(loss, { kinds: ['binary'] }).verdicts)); // => {"binary":"pass","multiclass":"skipped"}
  * ```
  */
 export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {}): UserLossReport {
@@ -81,7 +82,8 @@ export function checkUserLoss(loss: LossFunction, options: UserLossOptions = {})
  * read synchronously (webgpu), with the same report as `checkUserLoss` wherever both run.
  *
  * ```js
- * (await checkUserLossAsync((z, y) => tf.losses.sigmoidCrossEntropy(y, z))).passed;  // true
+ * const report = await checkUserLossAsync((z, y) => tf.losses.sigmoidCrossEntropy(y, z), { kinds: ['binary'] });
+ * console.log(report.passed, report.summary); // => true the loss passes 7 checks on binary (3 cases); multiclass skipped
  * ```
  */
 export function checkUserLossAsync(loss: LossFunction, options: UserLossOptions = {}): Promise<UserLossReport> {

@@ -386,6 +386,12 @@ function* verifySuiteSteps(seed: number): Reads<CheckResult[]> {
  * Every check of the suite on the current backend, seeded: the same cases on every backend and run.
  * Browser-safe: the `verify` command runs it in Node, and a page can run it on webgl. A check whose
  * two sides are identically 0 in every case compared nothing: its row is vacuous and fails.
+ *
+ * ```js
+ * const rows = runVerifySuite({ seed: 1 });   // about 3 s on cpu
+ * console.log(rows.length, rows.every((row) => row.passed)); // => 22 true
+ * console.log(rows[0].check); // => CE(z, y) == BCEWithLogits(z1 - z0, y)
+ * ```
  */
 export function runVerifySuite(options: { seed?: number } = {}): CheckResult[] {
   return runSync(verifySuiteSteps(options.seed ?? 1));
@@ -397,7 +403,7 @@ export function runVerifySuite(options: { seed?: number } = {}): CheckResult[] {
  *
  * ```js
  * const rows = await runVerifySuiteAsync({ seed: 1 });   // on the current backend, webgpu say
- * rows.filter((row) => !row.passed);                      // []
+ * console.log(rows.filter((row) => !row.passed).length); // => 0
  * ```
  */
 export function runVerifySuiteAsync(options: { seed?: number } = {}): Promise<CheckResult[]> {

@@ -3,7 +3,16 @@
  * The message names the function, the argument, what was expected and what was given, e.g.
  *
  *     crossEntropy: argument 'target' must be class indices in [0, 3) or ignoreIndex -100,
- *     got 7 at position [2]
+ *     got 7 (out of range) at position [2]
+ *
+ * ```js
+ * try {
+ *   crossEntropy(tf.zeros([3, 3]), [0, 2, 7]);
+ * } catch (e) {
+ *   console.log(e instanceof LossInputError, e.functionName, e.argument); // => true crossEntropy target
+ *   console.log(e.actual); // => 7 (out of range) at position [2]
+ * }
+ * ```
  */
 export class LossInputError extends Error {
   constructor(

@@ -42,12 +42,25 @@ let setting: ValidationSetting = 'auto';
  * `tf.setBackend`, for the whole program: `setValidation('sync')` on webgl while debugging a data
  * pipeline gives errors that name the bad label; `setValidation('device')` on cpu tests what a GPU
  * training run will see.
+ *
+ * ```js
+ * const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+ * setValidation('device');   // on cpu: check label values as webgl and webgpu do
+ * console.log(crossEntropy(logits, [0, 7]).dataSync()[0]); // => NaN
+ * setValidation('auto');     // back to the default: 'sync' (throws) on cpu
+ * ```
  */
 export function setValidation(mode: ValidationSetting): void {
   setting = checkOneOf(mode, SETTINGS, 'setValidation', 'mode', describeValue);
 }
 
-/** The setting last given to `setValidation` (`'auto'` until then). */
+/**
+ * The setting last given to `setValidation` (`'auto'` until then).
+ *
+ * ```js
+ * console.log(getValidation()); // => auto
+ * ```
+ */
 export function getValidation(): ValidationSetting {
   return setting;
 }

@@ -3,10 +3,18 @@
  * `toBeEquivalentLoss`, reading tensors only with `await data()`, for backends that must not be read
  * synchronously (webgpu). Jest returns a promise for them: `await` it.
  *
- * ```ts
- * await expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheckAsync([z]);
- * await expect(crossEntropy).toBeEquivalentLossAsync(myCrossEntropy, cases);
- * await expect(myCrossEntropy).toMatchTorchFixtureAsync('fixtures/ce.json');
+ * ```ts jest
+ * import * as tf from '@tensorflow/tfjs';
+ * import { crossEntropy, nllLoss } from 'tfjs-loss-adapter';
+ * import 'tfjs-loss-adapter/jest';
+ *
+ * test('crossEntropy, read with await data()', async () => {
+ *   const z = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+ *   const y = tf.tensor1d([0, 1], 'int32');
+ *   await expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheckAsync([z]);
+ *   await expect(crossEntropy).toBeEquivalentLossAsync((z, y) => nllLoss(tf.logSoftmax(z), y), [{ input: z, target: y }]);
+ *   await expect(crossEntropy).toMatchTorchFixtureAsync('examples/fixtures/cross-entropy.json');
+ * });
  * ```
  */
 import type * as tf from '@tensorflow/tfjs-core';
@@ -44,5 +52,21 @@ async function toBeEquivalentLossAsync(
   };
 }
 
-/** The asynchronous matchers, for `expect.extend({ ...matchers, ...asyncMatchers })` where there is no global `expect`. */
+/**
+ * The asynchronous matchers, for `expect.extend({ ...matchers, ...asyncMatchers })` where there is no global `expect`.
+ *
+ * ```ts jest
+ * import { expect, test } from '@jest/globals';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { binaryCrossEntropyWithLogits } from 'tfjs-loss-adapter';
+ * import { asyncMatchers, matchers } from 'tfjs-loss-adapter/jest';
+ *
+ * expect.extend({ ...matchers, ...asyncMatchers });
+ *
+ * test('a gradient read with await data()', async () => {
+ *   const t = tf.tensor1d([1, 0, 1]);
+ *   await expect((x: tf.Tensor) => binaryCrossEntropyWithLogits(x, t)).toPassGradcheckAsync([tf.tensor1d([0.5, -1, 2])]);
+ * });
+ * ```
+ */
 export const asyncMatchers = { toPassGradcheckAsync, toBeEquivalentLossAsync, ...torchFixtureAsyncMatchers };

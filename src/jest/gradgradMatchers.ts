@@ -3,9 +3,17 @@
  * (its second derivatives agree with finite differences of its first), synchronously or reading only
  * with `await data()` (webgpu; `await` it).
  *
- * ```ts
- * expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradgradcheck([z]);
- * await expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradgradcheckAsync([z]);
+ * ```ts jest
+ * import * as tf from '@tensorflow/tfjs';
+ * import { crossEntropy } from 'tfjs-loss-adapter';
+ * import 'tfjs-loss-adapter/jest';
+ *
+ * test('second derivatives of crossEntropy', async () => {
+ *   const z = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+ *   const y = tf.tensor1d([0, 1], 'int32');
+ *   expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradgradcheck([z]);
+ *   await expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradgradcheckAsync([z]);
+ * });
  * ```
  */
 import type * as tf from '@tensorflow/tfjs-core';
@@ -45,5 +53,19 @@ async function toPassGradgradcheckAsync(
   return resultOf(this, name, await gradgradcheckAsync(receivedFunction(name, received), inputs, options));
 }
 
-/** The second-order matchers, for `expect.extend({ ...matchers, ...asyncMatchers, ...gradgradMatchers })` where there is no global `expect`. */
+/**
+ * The second-order matchers, for `expect.extend({ ...matchers, ...asyncMatchers, ...gradgradMatchers })` where there is no global `expect`.
+ *
+ * ```ts jest
+ * import { expect, test } from '@jest/globals';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { gradgradMatchers } from 'tfjs-loss-adapter/jest';
+ *
+ * expect.extend(gradgradMatchers);
+ *
+ * test('x³ is twice differentiable', () => {
+ *   expect((x: tf.Tensor) => tf.sum(tf.pow(x, 3))).toPassGradgradcheck([tf.tensor1d([1, -2, 3])]);
+ * });
+ * ```
+ */
 export const gradgradMatchers = { toPassGradgradcheck, toPassGradgradcheckAsync };

@@ -2,16 +2,29 @@
 /**
  * `tfjs-loss-adapter/jest`: Jest matchers for tensors, gradients, equivalent losses and tensor leaks.
  *
- * ```ts
+ * ```ts jest
+ * import * as tf from '@tensorflow/tfjs';
+ * import { crossEntropy, randomCase, type SeededRandom } from 'tfjs-loss-adapter';
  * import 'tfjs-loss-adapter/jest';   // in a test file; or list 'tfjs-loss-adapter/jest/setup' in Jest's setupFilesAfterEnv
  *
- * expect(crossEntropy(z, y)).toBeCloseToTensor(0.3185, { atol: 1e-4 });
- * expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheck([z]);
- * expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradgradcheck([z]);
- * expect(crossEntropy).toBeEquivalentLoss(myCrossEntropy, cases);
- * expect(myCrossEntropy).toMatchTorchFixture('fixtures/ce.json');   // recorded with python/record_fixture.py
- * expect(() => crossEntropy(z, y)).not.toLeakTensors();
- * await expect(async () => model.fit(x, y)).not.toLeakTensors();
+ * const myCrossEntropy = (z: tf.Tensor, y: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 3), z);
+ * const cases = (random: SeededRandom) => randomCase(random, { kind: 'multiclass', classes: 3 });
+ *
+ * test('crossEntropy', async () => {
+ *   const z = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+ *   const y = tf.tensor1d([0, 1], 'int32');
+ *   expect(crossEntropy(z, y)).toBeCloseToTensor(0.3171, { atol: 1e-4 });
+ *   expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradcheck([z]);
+ *   expect((z: tf.Tensor) => crossEntropy(z, y)).toPassGradgradcheck([z]);
+ *   expect(crossEntropy).toBeEquivalentLoss(myCrossEntropy, cases);
+ *   expect(crossEntropy).toMatchTorchFixture('examples/fixtures/cross-entropy.json');   // recorded with python/record_fixture.py
+ *   expect(() => crossEntropy(z, y)).not.toLeakTensors();
+ *   await expect(async () => {
+ *     const loss = crossEntropy(z, y);
+ *     await loss.data();
+ *     return loss; // a returned tensor is the caller's: disposed, not counted
+ *   }).not.toLeakTensors();
+ * });
  * ```
  *
  * Importing the module registers the matchers with the global `expect`; `matchers` is exported too,
@@ -238,7 +251,22 @@ function toLeakTensors(this: MatcherContext, received: unknown): MatcherResult |
   return leakResult(this.isNot === true, before, firstId, returned, undefined);
 }
 
-/** The matchers, for `expect.extend(matchers)` where there is no global `expect` (e.g. `@jest/globals`). */
+/**
+ * The matchers, for `expect.extend(matchers)` where there is no global `expect` (e.g. `@jest/globals`).
+ *
+ * ```ts jest
+ * import { expect, test } from '@jest/globals';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { matchers } from 'tfjs-loss-adapter/jest';
+ *
+ * expect.extend(matchers);
+ *
+ * test('the matchers with the expect of @jest/globals', () => {
+ *   expect(tf.tensor1d([1, 2])).toBeCloseToTensor([1, 2.000001]);
+ *   expect(tf.tensor1d([1, 2])).not.toBeCloseToTensor([1, 2.001]);
+ * });
+ * ```
+ */
 export const matchers = { toBeCloseToTensor, toPassGradcheck, toBeEquivalentLoss, toLeakTensors, ...torchFixtureMatchers };
 
 interface ExpectWithExtend {

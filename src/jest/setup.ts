@@ -2,7 +2,7 @@
  * `tfjs-loss-adapter/jest/setup`: for Jest's `setupFilesAfterEnv`. Registers the matchers of
  * `tfjs-loss-adapter/jest` with the global `expect` before every test file:
  *
- * ```js
+ * ```js no-run
  * // jest.config.js
  * module.exports = { setupFilesAfterEnv: ['tfjs-loss-adapter/jest/setup'] };
  * ```

@@ -2,10 +2,15 @@
  * The matchers of `tfjs-loss-adapter/jest` that check a loss against a PyTorch fixture recorded by
  * `python/record_fixture.py` (`npx tfjs-loss-adapter fixture-script` prints its path):
  *
- * ```ts
- * expect(crossEntropy).toMatchTorchFixture('fixtures/ce.json');
- * expect(myLoss).toMatchTorchFixture('fixtures/my-loss.json', { rtol: 1e-4 });
- * await expect(myLoss).toMatchTorchFixtureAsync('fixtures/my-loss.json');   // reads only with await data() (webgpu)
+ * ```ts jest
+ * import { binaryCrossEntropyWithLogits, crossEntropy } from 'tfjs-loss-adapter';
+ * import 'tfjs-loss-adapter/jest';
+ *
+ * test('the losses match PyTorch', async () => {
+ *   expect(crossEntropy).toMatchTorchFixture('examples/fixtures/cross-entropy.json');
+ *   expect(binaryCrossEntropyWithLogits).toMatchTorchFixture('examples/fixtures/bce-with-logits.json', { rtol: 1e-4 });
+ *   await expect(crossEntropy).toMatchTorchFixtureAsync('examples/fixtures/cross-entropy.json');   // reads only with await data() (webgpu)
+ * });
  * ```
  */
 import {

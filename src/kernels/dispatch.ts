@@ -80,15 +80,27 @@ let kernelPath: KernelPath = 'auto';
  * and gradients to float32 rounding.
  *
  * ```js
- * setKernelPath('composite');   // e.g. to compare a GPU backend's kernels with tfjs ops
+ * const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+ * setKernelPath('composite'); // tfjs ops, e.g. to compare a GPU backend's kernels with them
+ * console.log(activeImplementation(), crossEntropy(logits, [0, 1]).dataSync()[0].toFixed(4)); // => composite 0.3171
  * setKernelPath('auto');
+ * console.log(activeImplementation(), crossEntropy(logits, [0, 1]).dataSync()[0].toFixed(4)); // => host 0.3171
  * ```
  */
 export function setKernelPath(path: KernelPath): void {
   kernelPath = checkOneOf(path, KERNEL_PATHS, 'setKernelPath', 'path', describeValue);
 }
 
-/** The setting last given to `setKernelPath` (`'auto'` until then). */
+/**
+ * The setting last given to `setKernelPath` (`'auto'` until then).
+ *
+ * ```js
+ * console.log(getKernelPath()); // => auto
+ * setKernelPath('fused');
+ * console.log(getKernelPath()); // => fused
+ * setKernelPath('auto');
+ * ```
+ */
 export function getKernelPath(): KernelPath {
   return kernelPath;
 }
@@ -300,11 +312,13 @@ export function twoClassLogits(z: tf.Tensor, samples: number): tf.Tensor2D {
 /**
  * Where the losses run on `backend` (default: the current one) under the current `KernelPath`: `'host'`,
  * `'webgl'`, `'webgpu'` or `'composite'`. On webgl and webgpu it says whether the fused GPU kernels are
- * in use (they need WebGL 2, or the webgpu backend's program runner).
+ * in use (they need WebGL 2, or the webgpu backend's program runner). Until tfjs has set up a backend
+ * (`await tf.ready()`), `tf.getBackend()` is undefined and this says `'composite'`.
  *
  * ```js
- * await tf.setBackend('webgl');
- * activeImplementation();   // 'webgl'
+ * await tf.ready();
+ * console.log(tf.getBackend(), activeImplementation()); // => cpu host
+ * console.log(activeImplementation('wasm')); // => host
  * ```
  */
 export function activeImplementation(backend: string = tf.getBackend()): Implementation {

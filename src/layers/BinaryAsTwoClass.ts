@@ -10,15 +10,18 @@ export type Shape = Array<number | null>;
 /**
  * A layer that turns the logit of a one-unit binary head (`[batch, 1]`) into two-class logits
  * `[batch, 2]`, rows `[0, z]`: `binaryToTwoClassLogits` as a layer. It has no weights. Put it after a
- * `dense({units: 1})` head to train that head with a cross-entropy loss (`sparseCategoricalCrossEntropyLoss`)
- * exactly as with binary cross-entropy with logits, and to read `softmax` probabilities for both classes.
+ * `dense({units: 1})` head to train that head with a cross-entropy loss (`categoricalCrossEntropyLoss`
+ * with `fit`'s one-hot labels, or `sparseCategoricalCrossEntropyLoss` with class indices through
+ * `fitDataset`) exactly as with binary cross-entropy with logits, and to read `softmax` probabilities
+ * for both classes.
  *
  * Registered for serialization under the class name `BinaryAsTwoClass`: a model that contains it can be
  * saved and loaded with `tf.loadLayersModel` once this module has been imported.
  *
  * ```js
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [4] }), new BinaryAsTwoClass()] });
- * model.predict(tf.ones([2, 4])).shape;   // [2, 2]
+ * const logits = model.predict(tf.ones([2, 4]));
+ * console.log(JSON.stringify(logits.shape), logits.arraySync()[0][0]); // => [2,2] 0
  * ```
  */
 export class BinaryAsTwoClass extends layers.Layer {

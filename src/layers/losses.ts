@@ -219,8 +219,12 @@ function classIndexHint(yTrue: tf.Tensor, yPred: tf.Tensor, axis: number): strin
  * `binaryCrossentropy` takes probabilities, clips them and has a zero gradient outside the clip).
  *
  * ```js
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [4], kernelInitializer: 'zeros' })] });
  * model.compile({ optimizer: 'sgd', loss: binaryCrossEntropyWithLogitsLoss({ posWeight: 2 }) });
- * binaryCrossEntropyWithLogitsLoss()(tf.tensor2d([[1], [0]]), tf.tensor2d([[2], [0.5]])).print();   // [0.126928, 0.974077]
+ * // Logits 0: the loss is ln 2, doubled for the positive label; (2·ln 2 + ln 2) / 2:
+ * console.log(model.evaluate(tf.ones([2, 4]), tf.tensor2d([[1], [0]])).dataSync()[0].toFixed(4)); // => 1.0397
+ * const perSample = binaryCrossEntropyWithLogitsLoss()(tf.tensor2d([[1], [0]]), tf.tensor2d([[2], [0.5]]));
+ * console.log(Array.from(perSample.dataSync(), (v) => v.toFixed(4)).join(', ')); // => 0.1269, 0.9741
  * ```
  */
 export function binaryCrossEntropyWithLogitsLoss(options: BinaryLayersLossOptions = {}): LayersLoss {
@@ -240,8 +244,10 @@ export function binaryCrossEntropyWithLogitsLoss(options: BinaryLayersLossOption
  * `fit` passes, in [0, 1]. Keras' `BinaryFocalCrossentropy(fromLogits: true, applyClassBalancing: true)`.
  *
  * ```js
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [4] })] });
  * model.compile({ optimizer: 'adam', loss: binaryFocalLoss({ alpha: 0.25, gamma: 2 }) });
- * binaryFocalLoss()(tf.tensor2d([[1], [0]]), tf.tensor2d([[2], [0.5]])).print();   // [0.0004509, 0.2830587]
+ * const perSample = binaryFocalLoss()(tf.tensor2d([[1], [0]]), tf.tensor2d([[2], [0.5]]));
+ * console.log(Array.from(perSample.dataSync(), (v) => v.toFixed(4)).join(', ')); // => 0.0005, 0.2831
  * ```
  */
 export function binaryFocalLoss(options: BinaryFocalLayersLossOptions = {}): LayersLoss {
@@ -269,8 +275,13 @@ export function binaryFocalLoss(options: BinaryFocalLayersLossOptions = {}): Lay
  * pass one-hot labels to `categoricalCrossEntropyLoss` (the same loss, value and gradient).
  *
  * ```js
+ * const perSample = sparseCategoricalCrossEntropyLoss()(tf.tensor2d([[0], [1]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]));
+ * console.log(Array.from(perSample.dataSync(), (v) => v.toFixed(4)).join(', ')); // => 0.1698, 0.4644
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], kernelInitializer: 'zeros' })] });
  * model.compile({ optimizer: 'sgd', loss: sparseCategoricalCrossEntropyLoss() });
- * sparseCategoricalCrossEntropyLoss()(tf.tensor2d([[0], [1]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]])).print();   // [0.169846, 0.464369]
+ * const data = tf.data.zip({ xs: tf.data.array([[1, 2, 3, 4], [4, 3, 2, 1]]), ys: tf.data.array([[0], [2]]) }).batch(2);
+ * // Logits 0 at the start: ln 3.
+ * console.log((await model.fitDataset(data, { epochs: 1, verbose: 0 })).history.loss[0].toFixed(4)); // => 1.0986
  * ```
  */
 export function sparseCategoricalCrossEntropyLoss(options: SparseLayersLossOptions = {}): LayersLoss {
@@ -285,7 +296,8 @@ export function sparseCategoricalCrossEntropyLoss(options: SparseLayersLossOptio
  * multiplies each sample's loss by its class's weight. With `gamma: 0` it is the sparse cross-entropy.
  *
  * ```js
- * sparseCategoricalFocalLoss()(tf.tensor2d([[0], [1]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]])).print();   // [0.0041443, 0.0640776]
+ * const perSample = sparseCategoricalFocalLoss()(tf.tensor2d([[0], [1]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]));
+ * console.log(Array.from(perSample.dataSync(), (v) => v.toFixed(4)).join(', ')); // => 0.0041, 0.0641
  * ```
  */
 export function sparseCategoricalFocalLoss(options: SparseFocalLayersLossOptions = {}): LayersLoss {
@@ -308,7 +320,11 @@ function sparseLoss(functionName: string, settings: ClassificationSettings): Lay
  * one loss per sample: `-Σ_c t'_c·logSoftmax(z)_c` with `t' = (1-ε)·t + ε/C`. Channels-last by default.
  *
  * ```js
- * categoricalCrossEntropyLoss()(tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]])).print();   // [0.169846, 0.464369]
+ * const perSample = categoricalCrossEntropyLoss()(tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]));
+ * console.log(Array.from(perSample.dataSync(), (v) => v.toFixed(4)).join(', ')); // => 0.1698, 0.4644
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], kernelInitializer: 'zeros' })] });
+ * model.compile({ optimizer: 'sgd', loss: categoricalCrossEntropyLoss({ labelSmoothing: 0.1 }) });
+ * console.log(model.evaluate(tf.ones([2, 4]), tf.tensor2d([[1, 0, 0], [0, 1, 0]])).dataSync()[0].toFixed(4)); // => 1.0986
  * ```
  */
 export function categoricalCrossEntropyLoss(options: CategoricalLayersLossOptions = {}): LayersLoss {
@@ -322,7 +338,8 @@ export function categoricalCrossEntropyLoss(options: CategoricalLayersLossOption
  * Keras' `CategoricalFocalCrossentropy(fromLogits: true)` with its α given as `fit`'s `classWeight`.
  *
  * ```js
- * categoricalFocalLoss()(tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]])).print();   // [0.0041443, 0.0640776]
+ * const perSample = categoricalFocalLoss()(tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]));
+ * console.log(Array.from(perSample.dataSync(), (v) => v.toFixed(4)).join(', ')); // => 0.0041, 0.0641
  * ```
  */
 export function categoricalFocalLoss(options: CategoricalFocalLayersLossOptions = {}): LayersLoss {
@@ -359,14 +376,17 @@ function categoricalLoss(functionName: string, settings: ClassificationSettings)
 /**
  * One loss function for binary and multiclass models, chosen by the model's output at each call: a
  * one-unit head (`[batch, 1]`, labels `[batch, 1]` in [0, 1]) gets binary cross-entropy with logits
- * (through crossEntropy on `[0, z]` with `binaryAsTwoClass: true`: same value and gradient); a C-unit
+ * (or, with `binaryAsTwoClass: true`, crossEntropy on `[0, z]`: the same value and gradient); a C-unit
  * head gets cross-entropy, channels-last, with class-index labels (`[batch]` or `[batch, 1]`) or
  * one-hot / probability labels of the output's shape (what `fit` accepts, see the sparse loss).
  *
  * ```js
- * const loss = classificationLossFn({ labelSmoothing: 0.1 });
- * binaryModel.compile({ optimizer: 'sgd', loss });
- * threeClassModel.compile({ optimizer: 'sgd', loss });
+ * const loss = classificationLossFn();
+ * const show = (perSample) => console.log(Array.from(perSample.dataSync(), (v) => v.toFixed(4)).join(', '));
+ * const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+ * show(loss(tf.tensor2d([[1], [0]]), tf.tensor2d([[2], [0.5]])));  // => 0.1269, 0.9741
+ * show(loss(tf.tensor2d([[0], [1]]), logits));                      // => 0.1698, 0.4644
+ * show(loss(tf.tensor2d([[1, 0, 0], [0, 1, 0]]), logits));          // => 0.1698, 0.4644
  * ```
  */
 export function classificationLossFn(options: ClassificationLayersLossOptions = {}): LayersLoss {

@@ -53,8 +53,8 @@ export const BINARY_CROSS_ENTROPY: LossDefinition<typeof SCHEMA> = {
  *
  * ```js
  * const probabilities = tf.tensor1d([0.9, 0.2, 0.6]);
- * binaryCrossEntropy(probabilities, [1, 0, 1]).print();                       // 0.2797...
- * binaryCrossEntropy(probabilities, [1, 0, 1], { weight: [1, 2, 1] }).print(); // 0.3541...
+ * console.log(binaryCrossEntropy(probabilities, [1, 0, 1]).dataSync()[0].toFixed(4));                       // => 0.2798
+ * console.log(binaryCrossEntropy(probabilities, [1, 0, 1], { weight: [1, 2, 1] }).dataSync()[0].toFixed(4)); // => 0.3542
  * ```
  */
 export function binaryCrossEntropy(input: TensorInput, target: TensorInput, options: BinaryCrossEntropyOptions = {}): tf.Tensor {

@@ -65,8 +65,8 @@ export const BINARY_CROSS_ENTROPY_WITH_LOGITS: LossDefinition<typeof SCHEMA> = {
  * ```js
  * const logits = tf.tensor2d([[2, -1], [-0.5, 3]]);
  * const target = tf.tensor2d([[1, 0], [1, 1]]);
- * binaryCrossEntropyWithLogits(logits, target).print();                        // 0.3657...
- * binaryCrossEntropyWithLogits(logits, target, { posWeight: [3, 1] }).print();  // 0.9162...
+ * console.log(binaryCrossEntropyWithLogits(logits, target).dataSync()[0].toFixed(4));                       // => 0.3657
+ * console.log(binaryCrossEntropyWithLogits(logits, target, { posWeight: [3, 1] }).dataSync()[0].toFixed(4)); // => 0.9162
  * ```
  */
 export function binaryCrossEntropyWithLogits(

@@ -40,8 +40,10 @@ export const CROSS_ENTROPY: LossDefinition<typeof SOFTMAX_LOSS_SCHEMA> = {
  *
  * ```js
  * const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
- * crossEntropy(logits, tf.tensor1d([0, 1], 'int32')).print();            // 0.3171...
- * crossEntropy(logits, [0, 1], { labelSmoothing: 0.1 }).print();         // 0.4421...
+ * console.log(crossEntropy(logits, tf.tensor1d([0, 1], 'int32')).dataSync()[0].toFixed(4));   // => 0.3171
+ * console.log(crossEntropy(logits, [0, 1], { labelSmoothing: 0.1 }).dataSync()[0].toFixed(4)); // => 0.4421
+ * // Class probabilities (one-hot here) instead of class indices:
+ * console.log(crossEntropy(logits, [[1, 0, 0], [0, 1, 0]]).dataSync()[0].toFixed(4));          // => 0.3171
  * ```
  */
 export function crossEntropy(input: TensorInput, target: TensorInput, options: CrossEntropyOptions = {}): tf.Tensor {

@@ -64,8 +64,8 @@ export const NLL_LOSS: LossDefinition<typeof SCHEMA> = {
  *
  * ```js
  * const logProbabilities = tf.logSoftmax(tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]));
- * nllLoss(logProbabilities, [0, 1]).print();                          // 0.3171...
- * nllLoss(logProbabilities, [0, 1], { weight: [1, 3, 1] }).print();   // 0.3907...
+ * console.log(nllLoss(logProbabilities, [0, 1]).dataSync()[0].toFixed(4));                        // => 0.3171
+ * console.log(nllLoss(logProbabilities, [0, 1], { weight: [1, 3, 1] }).dataSync()[0].toFixed(4)); // => 0.3907
  * ```
  */
 export function nllLoss(input: TensorInput, target: TensorInput, options: NllLossOptions = {}): tf.Tensor {

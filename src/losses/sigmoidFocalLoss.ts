@@ -56,8 +56,8 @@ export const SIGMOID_FOCAL_LOSS: LossDefinition<typeof SCHEMA> = {
  *
  * ```js
  * const logits = tf.tensor1d([2, -1, 0.5, -3]);
- * sigmoidFocalLoss(logits, [1, 0, 0, 1]).print();                              // [0.0004509, 0.0169935, 0.2830587, 0.6915701]
- * sigmoidFocalLoss(logits, [1, 0, 0, 1], { alpha: -1, reduction: 'sum' }).print();  // 3.1681...
+ * console.log(Array.from(sigmoidFocalLoss(logits, [1, 0, 0, 1]).dataSync(), (v) => v.toFixed(4)).join(', ')); // => 0.0005, 0.0170, 0.2831, 0.6916
+ * console.log(sigmoidFocalLoss(logits, [1, 0, 0, 1], { alpha: -1, reduction: 'sum' }).dataSync()[0].toFixed(4)); // => 3.1682
  * ```
  */
 export function sigmoidFocalLoss(input: TensorInput, target: TensorInput, options: SigmoidFocalLossOptions = {}): tf.Tensor {

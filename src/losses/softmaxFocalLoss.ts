@@ -48,8 +48,9 @@ export const SOFTMAX_FOCAL_LOSS: LossDefinition<typeof SCHEMA> = {
  *
  * ```js
  * const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
- * softmaxFocalLoss(logits, tf.tensor1d([0, 1], 'int32')).print();      // 0.0341...
- * softmaxFocalLoss(logits, [0, 1], { gamma: 0 }).print();              // 0.3171... (crossEntropy)
+ * console.log(softmaxFocalLoss(logits, tf.tensor1d([0, 1], 'int32')).dataSync()[0].toFixed(4)); // => 0.0341
+ * console.log(softmaxFocalLoss(logits, [0, 1], { gamma: 0 }).dataSync()[0].toFixed(4));         // => 0.3171
+ * console.log(crossEntropy(logits, [0, 1]).dataSync()[0].toFixed(4));                          // => 0.3171
  * ```
  */
 export function softmaxFocalLoss(input: TensorInput, target: TensorInput, options: SoftmaxFocalLossOptions = {}): tf.Tensor {
