@@ -4,10 +4,11 @@
 // - it has a page in docs/api (TypeDoc's JSON, docs/api/api.json);
 // - a value (function, class, constant) has a code example in its doc comment (run by test:docs);
 // - a guide (README.md or docs/*.md) names it.
-// And no user-facing text (README.md, docs/, doc comments in src/) refers to internal work items.
+// And no user-facing text (README.md, docs/, doc comments in src/) refers to internal work items, and
+// every relative link of the guides leads to a file, and to a heading of it, that exists.
 // Exports without a doc comment are listed; they are in the reference, with only their signature.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ENTRIES, ROOT, entryExports, landedEntries } from './entries.mjs';
 
 const MODULE_KIND = 2; // TypeDoc's ReflectionKind.Module
@@ -79,7 +80,42 @@ const workItems = [
 ].flatMap(([file, text]) => (text.match(WORK_ITEM) ?? []).map((reference) => `${file}: '${reference}'`));
 for (const reference of workItems) console.log(`docs: a work-item reference in user-facing text: ${reference}`);
 
+// Links between the guides, the README and the API reference: the file exists, and so does the heading.
+const slug = (heading) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+const anchorsOf = (file) => {
+  const anchors = new Set();
+  const seen = new Map();
+  const text = readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+  for (const [, heading] of text.matchAll(/^#{1,6} (.*)$/gm)) {
+    const base = slug(heading.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1'));
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    anchors.add(count === 0 ? base : `${base}-${count}`);
+  }
+  return anchors;
+};
+const brokenLinks = GUIDES.flatMap((guide) => {
+  const text = readFileSync(join(ROOT, guide), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+  return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((match) => match[1])
+    .filter((target) => !/^[a-z]+:/.test(target))
+    .filter((target) => {
+      const [path, anchor] = target.split('#');
+      const file = path === '' ? join(ROOT, guide) : join(ROOT, dirname(guide), path);
+      if (!existsSync(file)) return true;
+      return anchor !== undefined && file.endsWith('.md') && !anchorsOf(file).has(anchor);
+    })
+    .map((target) => `${guide}: (${target})`);
+});
+for (const link of brokenLinks) console.log(`docs: a broken link: ${link}`);
+
+if (brokenLinks.length) console.error(`docs: ${brokenLinks.length} broken link(s) in the guides`);
 if (missing) console.error(`docs: ${missing} export(s) missing from the API reference`);
 if (problems) console.error(`docs: ${problems} export(s) without a doc-comment example or a guide that names them`);
 if (workItems.length) console.error(`docs: ${workItems.length} work-item reference(s) in user-facing text`);
-if (missing || problems || workItems.length) process.exit(1);
+if (missing || problems || workItems.length || brokenLinks.length) process.exit(1);
