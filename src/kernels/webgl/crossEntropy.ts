@@ -4,6 +4,7 @@ import type { CrossEntropyIndicesArgs, CrossEntropyProbabilitiesArgs, DeviceKern
 import {
   classAxisAccess,
   classAxisOutputCoords,
+  classAxisPackedMain,
   classAxisShape,
   combine,
   GlslPart,
@@ -126,8 +127,10 @@ function totalWeightAccess(weightSum: tf.Tensor | null, classes: number): GlslPa
 /**
  * How cross-entropy with class indices is computed for a number of classes: the per-sample
  * statistics it saves for the backward pass (programs run when asked), and GLSL reading them:
- * `sampleLoss(s, y)`, the loss of a kept sample of class `y`, and `gradientAt(s, site, c, y)`, the
- * gradient of that loss at class `c`.
+ * `sampleLoss(s, y)`, the loss of a kept sample of class `y`, and `gradientPair(s, site, c, y)`, the
+ * gradient of that loss at classes `c` and `c + 1` (the gradient is written packed, two classes of two
+ * samples per texel, so that what depends on the sample alone is read and computed once per two
+ * classes; class `c + 1` may be one past the last, its value then dropped).
  */
 interface IndicesMethod {
   statistics(args: CrossEntropyIndicesArgs, logits: GlslPart, samples: number): tf.Tensor[];
@@ -164,19 +167,22 @@ float sampleLoss(int s, int y) {
   }
   return loss;
 }
-float gradientAt(int s, ivec2 site, int c, int y, float z) {
+vec2 gradientPair(int s, ivec2 site, int c, int y) {
   float wy = classWeight(y);
-  float shifted = z - rowMax(s);
   float rest = getRowRests(s);
+  vec2 shifted = vec2(logitsAt(site, c), logitsAt(site, c + 1)) - rowMax(s);
   // Off the target without label smoothing the gradient p_c·w_y cancels nothing: GLSL's exp2 (its
   // rounding of x·log2 e, a relative error of about |x|·6e-8) costs less than expAccurate there.
-  if (c != y) {
-    float p = ${args.labelSmoothing > 0 ? 'expAccurate(shifted)' : 'exp2(shifted * 1.4426950408889634)'} / (1.0 + rest);
-    return p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
+  vec2 p = ${args.labelSmoothing > 0 ? 'vec2(expAccurate(shifted.x), expAccurate(shifted.y))' : 'exp2(shifted * 1.4426950408889634)'} / (1.0 + rest);
+  vec2 pair = p * (keep * wy + smoothing * totalWeight()) - smoothing * vec2(classWeight(c), classWeight(c + 1));
+  // The target's entry, when it is one of the pair: an if, not ?:, which a GPU may evaluate on both sides.
+  if (y == c || y == c + 1) {
+    float shiftedY = y == c ? shifted.x : shifted.y;
+    float pY = expAccurate(shiftedY) / (1.0 + rest);
+    float target = keep * wy * expm1Accurate(shiftedY - log1pAccurate(rest)) + smoothing * (totalWeight() * pY - wy);
+    pair = y == c ? vec2(target, pair.y) : vec2(pair.x, target);
   }
-  // An if, not ?:, which a GPU may evaluate on both sides for every class.
-  float p = expAccurate(shifted) / (1.0 + rest);
-  return keep * wy * expm1Accurate(shifted - log1pAccurate(rest)) + smoothing * (totalWeight() * p - wy);
+  return pair;
 }`,
     });
   },
@@ -206,12 +212,12 @@ float sampleLoss(int s, int y) {
   float targetLoss = keep * wy * softplus(d);
   return smoothing > 0.0 ? targetLoss + smoothing * (wy * softplus(d) + classWeight(1 - y) * softplus(-d)) : targetLoss;
 }
-float gradientAt(int s, ivec2 site, int c, int y, float z) {
+vec2 gradientPair(int s, ivec2 site, int c, int y) {
   float d = logitsAt(site, 1 - y) - logitsAt(site, y);
   float wy = classWeight(y);
   float wOther = classWeight(1 - y);
   float other = sigmoid(d) * (keep * wy + smoothing * (wy + wOther)) - smoothing * wOther;
-  return c == y ? -other : other;
+  return y == 0 ? vec2(-other, other) : vec2(other, -other);
 }`,
     };
   },
@@ -252,7 +258,7 @@ float sampleDenominator(int s) {
  * and the whole loss and gradient for 'mean' and 'sum'.
  *
  * Programs: the statistics (two or three; none for two classes), then the per-sample loss ('none') or
- * two reduction levels; backward: the upstream scale ('mean', 'sum') and the gradient.
+ * two reduction levels; backward: the upstream scale ('mean', 'sum') and the gradient, a packed texture.
  */
 export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
   differentiable: ['logits'],
@@ -277,15 +283,20 @@ export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
     const scale = reduction === 'none' ? 1 : upstreamScale(saved[saved.length - 1], samples, dy, reduction);
     const gradient = runProgram(
       classAxisShape(layout),
-      combine(indicesAccess(args, method, statistics), upstreamAccess(dy, reduction, scale)),
-      `void main() {
-  ${classAxisOutputCoords(layout)}
+      combine(indicesAccess(args, method, statistics), upstreamAccess(dy, reduction, scale), {
+        inputs: [],
+        uniforms: [],
+        glsl: `
+vec2 sampleGradientPair(int s, ivec2 site, int c) {
   float u = upstream(s);
   int y = targetClass(s);
-  if (isnan(u) || y == INVALID) { setOutput(NAN); return; }
-  if (y == IGNORED) { setOutput(0.0); return; }
-  setOutput(isinf(u) ? NAN : gradientAt(s, site, c, y, ${layout.inner === 1 ? 'getLogitsAtOutCoords()' : 'logitsAt(site, c)'}) * u);
+  if (isnan(u) || y == INVALID) return vec2(NAN);
+  if (y == IGNORED) return vec2(0.0);
+  return isinf(u) ? vec2(NAN) : gradientPair(s, site, c, y) * u;
 }`,
+      }),
+      classAxisPackedMain(layout, 'sampleGradientPair(s, site, c)'),
+      true,
     );
     return [viewAs(gradient, args.logits.shape)];
   },

@@ -20,6 +20,7 @@ export interface GPGPUProgram {
   outputShape: number[];
   userCode: string;
   customUniforms?: Array<{ name: string; type: 'float' | 'int'; arrayIndex?: number }>;
+  packedOutput?: boolean;
 }
 
 /** A uniform of a program: a scalar, or an array (GLSL `type name[length]`). */
@@ -62,9 +63,11 @@ export function webglKernelsAvailable(): boolean {
 
 /**
  * Runs `main` (a GLSL `void main()` that calls `setOutput`) over `outputShape` on the webgl backend,
- * after the functions of `part`; the float32 result belongs to the caller.
+ * after the functions of `part`; the float32 result belongs to the caller. With `packed`, the output
+ * is a packed texture: each fragment writes the 2×2 block of the last two dimensions whose first
+ * element `getOutputCoords()` gives, as `setOutput(vec4)` (see `classAxisPackedMain`).
  */
-export function runProgram(outputShape: number[], part: GlslPart, main: string): tf.Tensor {
+export function runProgram(outputShape: number[], part: GlslPart, main: string, packed = false): tf.Tensor {
   const run = webglRunner<GPGPUProgram>();
   if (run === null) throw new Error('tfjs-loss-adapter: the webgl kernels run on the webgl backend only');
   const program: GPGPUProgram = {
@@ -74,6 +77,7 @@ export function runProgram(outputShape: number[], part: GlslPart, main: string):
     customUniforms: part.uniforms.map(({ name, type, value }) =>
       Array.isArray(value) ? { name, type, arrayIndex: value.length } : { name, type },
     ),
+    packedOutput: packed,
   };
   const values = part.uniforms.map(({ value }) => (Array.isArray(value) ? value : [value]));
   return run(
@@ -174,6 +178,42 @@ float ${name}At(ivec2 site, int c) { return ${getter}(site.x, c, site.y); }`;
 export function classAxisOutputCoords(layout: ClassLayout): string {
   if (layout.inner === 1) return 'ivec2 rc = getOutputCoords(); int s = rc.x; int c = rc.y; ivec2 site = ivec2(s, 0);';
   return `ivec3 oci = getOutputCoords(); int c = oci.y; ivec2 site = ivec2(oci.x, oci.z); int s = oci.x * ${layout.inner} + oci.z;`;
+}
+
+/**
+ * GLSL `main` of a packed program (`runProgram(..., packed = true)`) whose output is laid out as
+ * `layout` (`classAxisShape`). A packed texel holds a 2×2 block: two samples by two classes whichever
+ * the layout (`[samples, classes]`, or `[outer, classes, inner]`, whose blocks span two classes of two
+ * neighbouring inner positions). `pair` is a GLSL expression of `int s`, `ivec2 site` and `int c`
+ * (declared by this prologue per sample) giving the values of classes `c` and `c + 1` of sample `s`
+ * as a vec2; it may read one class past the last (its value is dropped). A block past the end of the
+ * samples or classes is padded with zeros, as tfjs' packed programs expect.
+ */
+export function classAxisPackedMain(layout: ClassLayout, pair: string): string {
+  const { outer, classes, inner } = layout;
+  const coords =
+    inner === 1
+      ? `ivec2 rc = getOutputCoords();
+  int c = rc.y;
+  int first = rc.x;
+  bool hasSecond = first + 1 < ${outer};`
+      : `ivec3 oci = getOutputCoords();
+  int c = oci.y;
+  int first = oci.x * ${inner} + oci.z;
+  bool hasSecond = oci.z + 1 < ${inner};`;
+  const site = inner === 1 ? 'ivec2(s, 0)' : `ivec2(s / ${inner}, s - (s / ${inner}) * ${inner})`;
+  const block = inner === 1 ? 'vec4(firstPair, secondPair)' : 'vec4(firstPair.x, secondPair.x, firstPair.y, secondPair.y)';
+  return `vec2 classPair(int s, int c) {
+  ivec2 site = ${site};
+  vec2 values = ${pair};
+  return vec2(values.x, c + 1 < ${classes} ? values.y : 0.0);
+}
+void main() {
+  ${coords}
+  vec2 firstPair = classPair(first, c);
+  vec2 secondPair = hasSecond ? classPair(first + 1, c) : vec2(0.0);
+  setOutput(${block});
+}`;
 }
 
 /**
