@@ -141,9 +141,14 @@ interface IndicesMethod {
  * Any number of classes, through the row statistics `m` and `rest` (and `Σw` with label smoothing and weights):
  *
  *     loss_n = (1-ε)·w_y·(ls + m - z_y) + (ε/C)·(Σw·ls + Σ_c w_c·(m - z_c))
- *     ∂loss_n/∂z_c = p_c·((1-ε)·w_y + (ε/C)·Σw) - (1-ε)·w_y·[c = y] - (ε/C)·w_c
+ *     ∂loss_n/∂z_c = ((e_c·R - T_c) - T_c·rest) / (1 + rest) - (ε/C)·w_c
  *
- * with the target's entry written as `(1-ε)·w_y·expm1(lp_y) + (ε/C)·(Σw·p_y - w_y)`, accurate when p_y is near 1.
+ * with `e_c = exp(z_c - m)`, `R = (1-ε)·w_y + (ε/C)·Σw` and `T_c = (1-ε)·w_y·[c = y]`: `p_c·R - T_c`
+ * over the common denominator, one formula for every class (not a branch for the target, which a
+ * GPU evaluates for every class). It keeps the target's entry accurate when p_y is near 1, where it
+ * cancels: y is then the argmax, `e_y = 1` exactly and `e_y·R - T_y` is exact, so that the entry is
+ * as accurate as `rest`, never rounded against the 1 of `1 + rest`. Elsewhere it cancels nothing
+ * (`p_y ≤ 1/2` when y is not the argmax) but label smoothing's `- (ε/C)·w_c`.
  */
 const softmaxMethod: IndicesMethod = {
   statistics(args, logits, samples) {
@@ -168,21 +173,16 @@ float sampleLoss(int s, int y) {
   return loss;
 }
 vec2 gradientPair(int s, ivec2 site, int c, int y) {
-  float wy = classWeight(y);
   float rest = getRowRests(s);
+  float targetWeight = keep * classWeight(y);
   vec2 shifted = vec2(logitsAt(site, c), logitsAt(site, c + 1)) - rowMax(s);
-  // Off the target without label smoothing the gradient p_c·w_y cancels nothing: GLSL's exp2 (its
-  // rounding of x·log2 e, a relative error of about |x|·6e-8) costs less than expAccurate there.
-  vec2 p = ${args.labelSmoothing > 0 ? 'vec2(expAccurate(shifted.x), expAccurate(shifted.y))' : 'exp2(shifted * 1.4426950408889634)'} / (1.0 + rest);
-  vec2 pair = p * (keep * wy + smoothing * totalWeight()) - smoothing * vec2(classWeight(c), classWeight(c + 1));
-  // The target's entry, when it is one of the pair: an if, not ?:, which a GPU may evaluate on both sides.
-  if (y == c || y == c + 1) {
-    float shiftedY = y == c ? shifted.x : shifted.y;
-    float pY = expAccurate(shiftedY) / (1.0 + rest);
-    float target = keep * wy * expm1Accurate(shiftedY - log1pAccurate(rest)) + smoothing * (totalWeight() * pY - wy);
-    pair = y == c ? vec2(target, pair.y) : vec2(pair.x, target);
-  }
-  return pair;
+  // Without label smoothing no entry cancels against e's rounding (the target's may, with e_y = 1
+  // exactly): GLSL's exp2 (its rounding of x·log2 e, a relative error of about |x|·6e-8) is enough
+  // and costs less than expAccurate, which label smoothing's p_c·R - (ε/C)·w_c needs.
+  vec2 e = ${args.labelSmoothing > 0 ? 'vec2(expAccurate(shifted.x), expAccurate(shifted.y))' : 'exp2(shifted * 1.4426950408889634)'};
+  vec2 target = vec2(c == y ? targetWeight : 0.0, c + 1 == y ? targetWeight : 0.0);
+  vec2 pair = ((e * (targetWeight + smoothing * totalWeight()) - target) - target * rest) / (1.0 + rest);
+  return ${args.labelSmoothing > 0 ? 'pair - smoothing * vec2(classWeight(c), classWeight(c + 1))' : 'pair'};
 }`,
     });
   },
@@ -290,9 +290,8 @@ export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
 vec2 sampleGradientPair(int s, ivec2 site, int c) {
   float u = upstream(s);
   int y = targetClass(s);
-  if (isnan(u) || y == INVALID) return vec2(NAN);
-  if (y == IGNORED) return vec2(0.0);
-  return isinf(u) ? vec2(NAN) : gradientPair(s, site, c, y) * u;
+  vec2 pair = gradientPair(s, site, c, y) * u;
+  return isnan(u) || y == INVALID ? vec2(NAN) : y == IGNORED ? vec2(0.0) : isinf(u) ? vec2(NAN) : pair;
 }`,
       }),
       classAxisPackedMain(layout, 'sampleGradientPair(s, site, c)'),

@@ -107,8 +107,7 @@ export function viewAs(t: tf.Tensor, shape: number[]): tf.Tensor {
  * - `expAccurate(x)` as `2^k·exp(r)`, `r = x - k·ln 2` in two parts, `exp(r)` by its Taylor polynomial
  *   (degree 7, |r| ≤ 0.35) and `2^k` from its bits, to 1 ulp: GLSL's exp rounds `x·log2 e` (4e-6 of
  *   relative error at x = -68 on SwiftShader), which a cancelling gradient magnifies;
- * - `log1pAccurate(u)`, `logAccurate(x)` near 1 and `expm1Accurate(t)`, from series near 0, where
- *   `1 + u` or `exp(t) - 1` would round;
+ * - `log1pAccurate(u)` and `logAccurate(x)` near 1, from a series near 0, where `1 + u` would round;
  * - `softplus(x) = max(x, 0) + log1p(exp(-|x|))`, finite for any finite x, and `sigmoid(x)` without overflow;
  * - `addCompensated(total, term)`, a compensated (Kahan) sum with `total = (sum, carried error)`, for
  *   long sums over the classes;
@@ -133,10 +132,6 @@ float log1pAccurate(float u) {
   return log(1.0 + u);
 }
 float logAccurate(float x) { return abs(x - 1.0) < 0.01 ? log1pAccurate(x - 1.0) : log(x); }
-float expm1Accurate(float t) {
-  if (abs(t) < 0.01) return t * (1.0 + t * (0.5 + t * (1.0 / 6.0 + t * (1.0 / 24.0 + t / 120.0))));
-  return expAccurate(t) - 1.0;
-}
 float softplus(float x) { return max(x, 0.0) + log1pAccurate(expAccurate(-abs(x))); }
 float sigmoid(float x) {
   float e = expAccurate(-abs(x));
