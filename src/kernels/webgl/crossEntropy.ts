@@ -7,6 +7,7 @@ import {
   classAxisPackedMain,
   classAxisShape,
   combine,
+  indexedAccess,
   GlslPart,
   partialMeans,
   perSampleLosses,
@@ -80,21 +81,19 @@ function rowStatistics(logits: GlslPart, samples: number): RowStatistics {
 }
 
 /**
- * The row statistics as GLSL: `rowMax(s)`, `rowLogSum(s)` (ls), and `softmaxAt(s, site, c)` (p_c) for the
+ * The row statistics as GLSL: `rowMax(s)`, `rowRest(s)`, `rowLogSum(s)` (ls), and `softmaxAt(s, site, c)` (p_c) for the
  * logits read as `logits`.
  */
 function statisticsAccess({ maxima, rests }: RowStatistics): GlslPart {
-  return {
-    inputs: [
-      ['rowMaxima', maxima],
-      ['rowRests', rests],
-    ],
+  return combine(indexedAccess('rowMaxima', maxima), indexedAccess('rowRests', rests), {
+    inputs: [],
     uniforms: [],
     glsl: `
-float rowMax(int s) { return getRowMaxima(s); }
-float rowLogSum(int s) { return log1pAccurate(getRowRests(s)); }
-float softmaxAt(int s, ivec2 site, int c) { return expAccurate(logitsAt(site, c) - rowMax(s)) / (1.0 + getRowRests(s)); }`,
-  };
+float rowMax(int s) { return rowMaximaAt(s); }
+float rowRest(int s) { return rowRestsAt(s); }
+float rowLogSum(int s) { return log1pAccurate(rowRest(s)); }
+float softmaxAt(int s, ivec2 site, int c) { return expAccurate(logitsAt(site, c) - rowMax(s)) / (1.0 + rowRest(s)); }`,
+  });
 }
 
 /** Label smoothing as the uniforms `keep = 1 - ε` and `smoothing = ε / C`. */
@@ -173,7 +172,7 @@ float sampleLoss(int s, int y) {
   return loss;
 }
 vec2 gradientPair(int s, ivec2 site, int c, int y) {
-  float rest = getRowRests(s);
+  float rest = rowRest(s);
   float targetWeight = keep * classWeight(y);
   vec2 shifted = vec2(logitsAt(site, c), logitsAt(site, c + 1)) - rowMax(s);
   // Without label smoothing no entry cancels against e's rounding (the target's may, with e_y = 1

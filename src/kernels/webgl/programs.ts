@@ -322,6 +322,36 @@ export function runOverIndices(count: number, part: GlslPart, body: string): tf.
   return tf.reshape(output, [count]);
 }
 
+/** Up to this many indices, `indexedAccess`'s float estimate of the grid row is at most one row off. */
+const GRID_ESTIMATE_LIMIT = 2 ** 24;
+
+/**
+ * Reads `tensor`, of shape `[count]` as `runOverIndices` writes it, as GLSL `float <name>At(int index)`.
+ * It reads the tensor as its grid, the layout of its texture, by row and column: a flat read finds
+ * them with an integer division, which SwiftShader emulates (and many GPUs), a cost that a program
+ * over the classes pays for every texel. Here the row is estimated with a float multiplication and
+ * corrected by one row where the estimate's rounding missed (beyond `GRID_ESTIMATE_LIMIT` indices,
+ * where that is not enough, the read is flat).
+ */
+export function indexedAccess(name: string, tensor: tf.Tensor): GlslPart {
+  const getter = `get${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  if (tensor.size > GRID_ESTIMATE_LIMIT)
+    return { inputs: [[name, tensor]], uniforms: [], glsl: `float ${name}At(int index) { return ${getter}(index); }` };
+  const grid = gridShape(tensor.size);
+  const width = grid[1];
+  return {
+    inputs: [[name, viewAs(tensor, grid)]],
+    uniforms: [],
+    glsl: `
+float ${name}At(int index) {
+  int row = int((float(index) + 0.5) * (1.0 / ${width}.0));
+  int column = index - row * ${width};
+  row += column < 0 ? -1 : column >= ${width} ? 1 : 0;
+  return ${getter}(row, index - row * ${width});
+}`,
+  };
+}
+
 /** 'none': every sample's loss, `[samples]`: one program. */
 export function perSampleLosses(terms: SampleTerms): tf.Tensor {
   return runOverIndices(terms.samples, terms, 'setOutput(sampleLoss(index));');
