@@ -4,7 +4,7 @@ import type { CrossEntropyIndicesArgs, CrossEntropyProbabilitiesArgs, DeviceKern
 import {
   classAxisAccess,
   classAxisOutputCoords,
-  classAxisPackedMain,
+  classAxisPairProgram,
   classAxisShape,
   combine,
   indexedAccess,
@@ -127,9 +127,8 @@ function totalWeightAccess(weightSum: tf.Tensor | null, classes: number): GlslPa
  * How cross-entropy with class indices is computed for a number of classes: the per-sample
  * statistics it saves for the backward pass (programs run when asked), and GLSL reading them:
  * `sampleLoss(s, y)`, the loss of a kept sample of class `y`, and `gradientPair(s, site, c, y)`, the
- * gradient of that loss at classes `c` and `c + 1` (the gradient is written packed, two classes of two
- * samples per texel, so that what depends on the sample alone is read and computed once per two
- * classes; class `c + 1` may be one past the last, its value then dropped).
+ * gradient of that loss at classes `c` and `c + 1` (the gradient is written packed where it can be,
+ * two classes of two samples per texel: see `classAxisPairProgram`).
  */
 interface IndicesMethod {
   statistics(args: CrossEntropyIndicesArgs, logits: GlslPart, samples: number): tf.Tensor[];
@@ -257,7 +256,8 @@ float sampleDenominator(int s) {
  * and the whole loss and gradient for 'mean' and 'sum'.
  *
  * Programs: the statistics (two or three; none for two classes), then the per-sample loss ('none') or
- * two reduction levels; backward: the upstream scale ('mean', 'sum') and the gradient, a packed texture.
+ * two reduction levels; backward: the upstream scale ('mean', 'sum') and the gradient (packed but for
+ * K-dimensional logits of rank above 3: see `classAxisPairProgram`).
  */
 export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
   differentiable: ['logits'],
@@ -280,8 +280,9 @@ export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
     const method = layout.classes === 2 ? twoClassMethod : softmaxMethod;
     const statistics = reduction === 'none' ? saved : saved.slice(0, -1);
     const scale = reduction === 'none' ? 1 : upstreamScale(saved[saved.length - 1], samples, dy, reduction);
+    const output = classAxisPairProgram(layout, args.logits.shape, 'sampleGradientPair(s, site, c)');
     const gradient = runProgram(
-      classAxisShape(layout),
+      output.outputShape,
       combine(indicesAccess(args, method, statistics), upstreamAccess(dy, reduction, scale), {
         inputs: [],
         uniforms: [],
@@ -293,8 +294,8 @@ vec2 sampleGradientPair(int s, ivec2 site, int c) {
   return isnan(u) || y == INVALID ? vec2(NAN) : y == IGNORED ? vec2(0.0) : isinf(u) ? vec2(NAN) : pair;
 }`,
       }),
-      classAxisPackedMain(layout, 'sampleGradientPair(s, site, c)'),
-      true,
+      output.main,
+      output.packed,
     );
     return [viewAs(gradient, args.logits.shape)];
   },

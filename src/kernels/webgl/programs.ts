@@ -65,7 +65,7 @@ export function webglKernelsAvailable(): boolean {
  * Runs `main` (a GLSL `void main()` that calls `setOutput`) over `outputShape` on the webgl backend,
  * after the functions of `part`; the float32 result belongs to the caller. With `packed`, the output
  * is a packed texture: each fragment writes the 2×2 block of the last two dimensions whose first
- * element `getOutputCoords()` gives, as `setOutput(vec4)` (see `classAxisPackedMain`).
+ * element `getOutputCoords()` gives, as `setOutput(vec4)` (see `classAxisPairProgram`).
  */
 export function runProgram(outputShape: number[], part: GlslPart, main: string, packed = false): tf.Tensor {
   const run = webglRunner<GPGPUProgram>();
@@ -175,40 +175,86 @@ export function classAxisOutputCoords(layout: ClassLayout): string {
   return `ivec3 oci = getOutputCoords(); int c = oci.y; ivec2 site = ivec2(oci.x, oci.z); int s = oci.x * ${layout.inner} + oci.z;`;
 }
 
+/** What `runProgram` needs to run a program: its output shape, whether packed, and its `main`. */
+export interface ProgramOutput {
+  outputShape: number[];
+  packed: boolean;
+  main: string;
+}
+
 /**
- * GLSL `main` of a packed program (`runProgram(..., packed = true)`) whose output is laid out as
- * `layout` (`classAxisShape`). A packed texel holds a 2×2 block: two samples by two classes whichever
- * the layout (`[samples, classes]`, or `[outer, classes, inner]`, whose blocks span two classes of two
- * neighbouring inner positions). `pair` is a GLSL expression of `int s`, `ivec2 site` and `int c`
- * (declared by this prologue per sample) giving the values of classes `c` and `c + 1` of sample `s`
- * as a vec2; it may read one class past the last (its value is dropped). A block past the end of the
- * samples or classes is padded with zeros, as tfjs' packed programs expect.
+ * A program writing a value for every sample and class of `layout`, to be viewed as `shape` (the
+ * logits' shape), from `pair`: a GLSL expression of `int s`, `ivec2 site` (where sample `s` sits, as
+ * `<name>Site(s)` gives it) and `int c`, the vec2 of the values of classes `c` and `c + 1` of sample
+ * `s`, which may read one class past the last (its value is dropped).
+ *
+ * Packed wherever the view as `shape` keeps the last two dimensions (tfjs re-lays a packed texture
+ * out, with one more program, for a view that changes them): a packed texel holds a 2×2 block of
+ * those dimensions, here two samples by two classes, so that what depends on the sample alone is read
+ * and computed once per two classes. The output is `[outer, C]` (logits `[N, C]`), `[outer / T, T, C]`
+ * (logits `[..., T, C]`) or `[outer, C, inner]` (logits `[N, C, d]`), and a block past the end of the
+ * samples or classes is padded with zeros, as tfjs' packed programs expect. Otherwise (K-dimensional
+ * logits `[N, C, d1, ..., dk]` with k > 1), one value per fragment (the pair's first), laid out as
+ * `classAxisShape`.
  */
-export function classAxisPackedMain(layout: ClassLayout, pair: string): string {
+export function classAxisPairProgram(layout: ClassLayout, shape: readonly number[], pair: string): ProgramOutput {
   const { outer, classes, inner } = layout;
-  const coords =
-    inner === 1
-      ? `ivec2 rc = getOutputCoords();
+  const [rows, columns] = [1, 1, ...shape].slice(-2);
+  const classPair = `vec2 classPair(int s, ivec2 site, int c) {
+  vec2 values = ${pair};
+  return vec2(values.x, c + 1 < ${classes} ? values.y : 0.0);
+}`;
+  const packedMain = (coords: string, block: string) => `${classPair}
+void main() {
+  ${coords}
+  vec2 firstPair = classPair(first, firstSite, c);
+  vec2 secondPair = hasSecond ? classPair(first + 1, secondSite, c) : vec2(0.0);
+  setOutput(${block});
+}`;
+  if (inner === 1 && columns === classes && outer % rows === 0) {
+    const coords =
+      outer === rows
+        ? `ivec2 rc = getOutputCoords();
   int c = rc.y;
   int first = rc.x;
   bool hasSecond = first + 1 < ${outer};`
-      : `ivec3 oci = getOutputCoords();
+        : `ivec3 brc = getOutputCoords();
+  int c = brc.z;
+  int first = brc.x * ${rows} + brc.y;
+  bool hasSecond = brc.y + 1 < ${rows};`;
+    return {
+      outputShape: outer === rows ? [outer, classes] : [outer / rows, rows, classes],
+      packed: true,
+      main: packedMain(
+        `${coords}\n  ivec2 firstSite = ivec2(first, 0);\n  ivec2 secondSite = ivec2(first + 1, 0);`,
+        'vec4(firstPair, secondPair)',
+      ),
+    };
+  }
+  if (inner > 1 && rows === classes && columns === inner) {
+    return {
+      outputShape: [outer, classes, inner],
+      packed: true,
+      main: packedMain(
+        `ivec3 oci = getOutputCoords();
   int c = oci.y;
   int first = oci.x * ${inner} + oci.z;
-  bool hasSecond = oci.z + 1 < ${inner};`;
-  const site = inner === 1 ? 'ivec2(s, 0)' : `ivec2(s / ${inner}, s - (s / ${inner}) * ${inner})`;
-  const block = inner === 1 ? 'vec4(firstPair, secondPair)' : 'vec4(firstPair.x, secondPair.x, firstPair.y, secondPair.y)';
-  return `vec2 classPair(int s, int c) {
-  ivec2 site = ${site};
-  vec2 values = ${pair};
-  return vec2(values.x, c + 1 < ${classes} ? values.y : 0.0);
-}
+  bool hasSecond = oci.z + 1 < ${inner};
+  ivec2 firstSite = ivec2(oci.x, oci.z);
+  ivec2 secondSite = ivec2(oci.x, oci.z + 1);`,
+        'vec4(firstPair.x, secondPair.x, firstPair.y, secondPair.y)',
+      ),
+    };
+  }
+  return {
+    outputShape: classAxisShape(layout),
+    packed: false,
+    main: `${classPair}
 void main() {
-  ${coords}
-  vec2 firstPair = classPair(first, c);
-  vec2 secondPair = hasSecond ? classPair(first + 1, c) : vec2(0.0);
-  setOutput(${block});
-}`;
+  ${classAxisOutputCoords(layout)}
+  setOutput(classPair(s, site, c).x);
+}`,
+  };
 }
 
 /**
