@@ -12,6 +12,7 @@ import {
   partialMeans,
   perSampleLosses,
   reducePartialMeans,
+  runOverIndexGrid,
   runOverIndices,
   runProgram,
   SampleTerms,
@@ -32,9 +33,9 @@ import {
  * keeps float32 accuracy where a gradient cancels; `lp_c = (z_c - m) - ls` where a log-probability is needed.
  */
 
-/** The row max of each sample, `[samples]`: one program. */
+/** The row max of each sample, as `runOverIndexGrid`'s grid: one program. */
 function rowMax(logits: GlslPart, samples: number): tf.Tensor {
-  return runOverIndices(
+  return runOverIndexGrid(
     samples,
     logits,
     `ivec2 site = logitsSite(index);
@@ -45,17 +46,17 @@ function rowMax(logits: GlslPart, samples: number): tf.Tensor {
 }
 
 /**
- * `rest = Σ_c exp(z_c - m) - 1` of each sample, `[samples]`: one program. The max's own term, exactly 1,
+ * `rest = Σ_c exp(z_c - m) - 1` of each sample, as `runOverIndexGrid`'s grid: one program. The max's own term, exactly 1,
  * is left out of the sum, so that `ls = log1p(rest)` keeps the relative accuracy of a confident sample's
  * small loss; the sum is compensated, as every sum over the classes here: a gradient that cancels
  * magnifies the error of a long float32 sum. NaN when the max is infinite (as PyTorch: inf - inf).
  */
 function restOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf.Tensor {
-  return runOverIndices(
+  return runOverIndexGrid(
     samples,
-    combine(logits, { inputs: [['rowMaxima', maxima]], uniforms: [], glsl: '' }),
+    combine(logits, indexedAccess('rowMaxima', maxima)),
     `ivec2 site = logitsSite(index);
-  float m = getRowMaxima(index);
+  float m = rowMaximaAt(index);
   vec2 rest = vec2(0.0);
   bool skipped = false;
   for (int c = 0; c < classes; c++) {
@@ -69,7 +70,7 @@ function restOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf.T
   );
 }
 
-/** The row statistics `m` and `rest` of every sample, `[samples]` each: what the kernels save. */
+/** The row statistics `m` and `rest` of every sample, each as `runOverIndexGrid`'s grid: what the kernels save. */
 interface RowStatistics {
   maxima: tf.Tensor;
   rests: tf.Tensor;

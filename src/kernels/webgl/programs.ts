@@ -352,11 +352,12 @@ function gridShape(count: number): [number, number] {
 
 /**
  * Runs `body` (GLSL that calls `setOutput`, with `int index` in [0, count)) over `count` outputs laid
- * out as `gridShape(count)`, after the functions of `part`; the result has shape `[count]`.
+ * out as `gridShape(count)`, after the functions of `part`; the result has that shape, and programs
+ * read it by index with `indexedAccess`.
  */
-export function runOverIndices(count: number, part: GlslPart, body: string): tf.Tensor {
+export function runOverIndexGrid(count: number, part: GlslPart, body: string): tf.Tensor {
   const shape = gridShape(count);
-  const output = runProgram(
+  return runProgram(
     shape,
     combine(part, uniforms({ name: 'gridWidth', type: 'int', value: shape[1] })),
     `void main() {
@@ -365,14 +366,18 @@ export function runOverIndices(count: number, part: GlslPart, body: string): tf.
   ${body}
 }`,
   );
-  return tf.reshape(output, [count]);
+}
+
+/** `runOverIndexGrid`, its result of shape `[count]`. */
+export function runOverIndices(count: number, part: GlslPart, body: string): tf.Tensor {
+  return tf.reshape(runOverIndexGrid(count, part, body), [count]);
 }
 
 /** Up to this many indices, `indexedAccess`'s float estimate of the grid row is at most one row off. */
 const GRID_ESTIMATE_LIMIT = 2 ** 24;
 
 /**
- * Reads `tensor`, of shape `[count]` as `runOverIndices` writes it, as GLSL `float <name>At(int index)`.
+ * Reads `tensor`, written by `runOverIndexGrid` (or `runOverIndices`), as GLSL `float <name>At(int index)`.
  * It reads the tensor as its grid, the layout of its texture, by row and column: a flat read finds
  * them with an integer division, which SwiftShader emulates (and many GPUs), a cost that a program
  * over the classes pays for every texel. Here the row is estimated with a float multiplication and
