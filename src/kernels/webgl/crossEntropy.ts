@@ -4,12 +4,15 @@ import type { CrossEntropyIndicesArgs, CrossEntropyProbabilitiesArgs, DeviceKern
 import {
   classAxisAccess,
   classAxisOutputCoords,
+  classAxisPairProgram,
   classAxisShape,
   combine,
+  indexedAccess,
   GlslPart,
   partialMeans,
   perSampleLosses,
   reducePartialMeans,
+  runOverIndexGrid,
   runOverIndices,
   runProgram,
   SampleTerms,
@@ -30,9 +33,9 @@ import {
  * keeps float32 accuracy where a gradient cancels; `lp_c = (z_c - m) - ls` where a log-probability is needed.
  */
 
-/** The row max of each sample, `[samples]`: one program. */
+/** The row max of each sample, as `runOverIndexGrid`'s grid: one program. */
 function rowMax(logits: GlslPart, samples: number): tf.Tensor {
-  return runOverIndices(
+  return runOverIndexGrid(
     samples,
     logits,
     `ivec2 site = logitsSite(index);
@@ -43,17 +46,17 @@ function rowMax(logits: GlslPart, samples: number): tf.Tensor {
 }
 
 /**
- * `rest = Σ_c exp(z_c - m) - 1` of each sample, `[samples]`: one program. The max's own term, exactly 1,
+ * `rest = Σ_c exp(z_c - m) - 1` of each sample, as `runOverIndexGrid`'s grid: one program. The max's own term, exactly 1,
  * is left out of the sum, so that `ls = log1p(rest)` keeps the relative accuracy of a confident sample's
  * small loss; the sum is compensated, as every sum over the classes here: a gradient that cancels
  * magnifies the error of a long float32 sum. NaN when the max is infinite (as PyTorch: inf - inf).
  */
 function restOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf.Tensor {
-  return runOverIndices(
+  return runOverIndexGrid(
     samples,
-    combine(logits, { inputs: [['rowMaxima', maxima]], uniforms: [], glsl: '' }),
+    combine(logits, indexedAccess('rowMaxima', maxima)),
     `ivec2 site = logitsSite(index);
-  float m = getRowMaxima(index);
+  float m = rowMaximaAt(index);
   vec2 rest = vec2(0.0);
   bool skipped = false;
   for (int c = 0; c < classes; c++) {
@@ -67,7 +70,7 @@ function restOverMax(logits: GlslPart, maxima: tf.Tensor, samples: number): tf.T
   );
 }
 
-/** The row statistics `m` and `rest` of every sample, `[samples]` each: what the kernels save. */
+/** The row statistics `m` and `rest` of every sample, each as `runOverIndexGrid`'s grid: what the kernels save. */
 interface RowStatistics {
   maxima: tf.Tensor;
   rests: tf.Tensor;
@@ -79,21 +82,19 @@ function rowStatistics(logits: GlslPart, samples: number): RowStatistics {
 }
 
 /**
- * The row statistics as GLSL: `rowMax(s)`, `rowLogSum(s)` (ls), and `softmaxAt(s, site, c)` (p_c) for the
+ * The row statistics as GLSL: `rowMax(s)`, `rowRest(s)`, `rowLogSum(s)` (ls), and `softmaxAt(s, site, c)` (p_c) for the
  * logits read as `logits`.
  */
 function statisticsAccess({ maxima, rests }: RowStatistics): GlslPart {
-  return {
-    inputs: [
-      ['rowMaxima', maxima],
-      ['rowRests', rests],
-    ],
+  return combine(indexedAccess('rowMaxima', maxima), indexedAccess('rowRests', rests), {
+    inputs: [],
     uniforms: [],
     glsl: `
-float rowMax(int s) { return getRowMaxima(s); }
-float rowLogSum(int s) { return log1pAccurate(getRowRests(s)); }
-float softmaxAt(int s, ivec2 site, int c) { return expAccurate(logitsAt(site, c) - rowMax(s)) / (1.0 + getRowRests(s)); }`,
-  };
+float rowMax(int s) { return rowMaximaAt(s); }
+float rowRest(int s) { return rowRestsAt(s); }
+float rowLogSum(int s) { return log1pAccurate(rowRest(s)); }
+float softmaxAt(int s, ivec2 site, int c) { return expAccurate(logitsAt(site, c) - rowMax(s)) / (1.0 + rowRest(s)); }`,
+  });
 }
 
 /** Label smoothing as the uniforms `keep = 1 - ε` and `smoothing = ε / C`. */
@@ -126,8 +127,9 @@ function totalWeightAccess(weightSum: tf.Tensor | null, classes: number): GlslPa
 /**
  * How cross-entropy with class indices is computed for a number of classes: the per-sample
  * statistics it saves for the backward pass (programs run when asked), and GLSL reading them:
- * `sampleLoss(s, y)`, the loss of a kept sample of class `y`, and `gradientAt(s, site, c, y)`, the
- * gradient of that loss at class `c`.
+ * `sampleLoss(s, y)`, the loss of a kept sample of class `y`, and `gradientPair(s, site, c, y)`, the
+ * gradient of that loss at classes `c` and `c + 1` (the gradient is written packed where it can be,
+ * two classes of two samples per texel: see `classAxisPairProgram`).
  */
 interface IndicesMethod {
   statistics(args: CrossEntropyIndicesArgs, logits: GlslPart, samples: number): tf.Tensor[];
@@ -138,9 +140,14 @@ interface IndicesMethod {
  * Any number of classes, through the row statistics `m` and `rest` (and `Σw` with label smoothing and weights):
  *
  *     loss_n = (1-ε)·w_y·(ls + m - z_y) + (ε/C)·(Σw·ls + Σ_c w_c·(m - z_c))
- *     ∂loss_n/∂z_c = p_c·((1-ε)·w_y + (ε/C)·Σw) - (1-ε)·w_y·[c = y] - (ε/C)·w_c
+ *     ∂loss_n/∂z_c = ((e_c·R - T_c) - T_c·rest) / (1 + rest) - (ε/C)·w_c
  *
- * with the target's entry written as `(1-ε)·w_y·expm1(lp_y) + (ε/C)·(Σw·p_y - w_y)`, accurate when p_y is near 1.
+ * with `e_c = exp(z_c - m)`, `R = (1-ε)·w_y + (ε/C)·Σw` and `T_c = (1-ε)·w_y·[c = y]`: `p_c·R - T_c`
+ * over the common denominator, one formula for every class (not a branch for the target, which a
+ * GPU evaluates for every class). It keeps the target's entry accurate when p_y is near 1, where it
+ * cancels: y is then the argmax, `e_y = 1` exactly and `e_y·R - T_y` is exact, so that the entry is
+ * as accurate as `rest`, never rounded against the 1 of `1 + rest`. Elsewhere it cancels nothing
+ * (`p_y ≤ 1/2` when y is not the argmax) but label smoothing's `- (ε/C)·w_c`.
  */
 const softmaxMethod: IndicesMethod = {
   statistics(args, logits, samples) {
@@ -164,19 +171,17 @@ float sampleLoss(int s, int y) {
   }
   return loss;
 }
-float gradientAt(int s, ivec2 site, int c, int y, float z) {
-  float wy = classWeight(y);
-  float shifted = z - rowMax(s);
-  float rest = getRowRests(s);
-  // Off the target without label smoothing the gradient p_c·w_y cancels nothing: GLSL's exp2 (its
-  // rounding of x·log2 e, a relative error of about |x|·6e-8) costs less than expAccurate there.
-  if (c != y) {
-    float p = ${args.labelSmoothing > 0 ? 'expAccurate(shifted)' : 'exp2(shifted * 1.4426950408889634)'} / (1.0 + rest);
-    return p * (keep * wy + smoothing * totalWeight()) - smoothing * classWeight(c);
-  }
-  // An if, not ?:, which a GPU may evaluate on both sides for every class.
-  float p = expAccurate(shifted) / (1.0 + rest);
-  return keep * wy * expm1Accurate(shifted - log1pAccurate(rest)) + smoothing * (totalWeight() * p - wy);
+vec2 gradientPair(int s, ivec2 site, int c, int y) {
+  float rest = rowRest(s);
+  float targetWeight = keep * classWeight(y);
+  vec2 shifted = vec2(logitsAt(site, c), logitsAt(site, c + 1)) - rowMax(s);
+  // Without label smoothing no entry cancels against e's rounding (the target's may, with e_y = 1
+  // exactly): GLSL's exp2 (its rounding of x·log2 e, a relative error of about |x|·6e-8) is enough
+  // and costs less than expAccurate, which label smoothing's p_c·R - (ε/C)·w_c needs.
+  vec2 e = ${args.labelSmoothing > 0 ? 'vec2(expAccurate(shifted.x), expAccurate(shifted.y))' : 'exp2(shifted * 1.4426950408889634)'};
+  vec2 target = vec2(c == y ? targetWeight : 0.0, c + 1 == y ? targetWeight : 0.0);
+  vec2 pair = ((e * (targetWeight + smoothing * totalWeight()) - target) - target * rest) / (1.0 + rest);
+  return ${args.labelSmoothing > 0 ? 'pair - smoothing * vec2(classWeight(c), classWeight(c + 1))' : 'pair'};
 }`,
     });
   },
@@ -206,12 +211,12 @@ float sampleLoss(int s, int y) {
   float targetLoss = keep * wy * softplus(d);
   return smoothing > 0.0 ? targetLoss + smoothing * (wy * softplus(d) + classWeight(1 - y) * softplus(-d)) : targetLoss;
 }
-float gradientAt(int s, ivec2 site, int c, int y, float z) {
+vec2 gradientPair(int s, ivec2 site, int c, int y) {
   float d = logitsAt(site, 1 - y) - logitsAt(site, y);
   float wy = classWeight(y);
   float wOther = classWeight(1 - y);
   float other = sigmoid(d) * (keep * wy + smoothing * (wy + wOther)) - smoothing * wOther;
-  return c == y ? -other : other;
+  return y == 0 ? vec2(-other, other) : vec2(other, -other);
 }`,
     };
   },
@@ -252,7 +257,8 @@ float sampleDenominator(int s) {
  * and the whole loss and gradient for 'mean' and 'sum'.
  *
  * Programs: the statistics (two or three; none for two classes), then the per-sample loss ('none') or
- * two reduction levels; backward: the upstream scale ('mean', 'sum') and the gradient.
+ * two reduction levels; backward: the upstream scale ('mean', 'sum') and the gradient (packed but for
+ * K-dimensional logits of rank above 3: see `classAxisPairProgram`).
  */
 export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
   differentiable: ['logits'],
@@ -275,17 +281,22 @@ export const crossEntropyIndicesWebGL: DeviceKernel<CrossEntropyIndicesArgs> = {
     const method = layout.classes === 2 ? twoClassMethod : softmaxMethod;
     const statistics = reduction === 'none' ? saved : saved.slice(0, -1);
     const scale = reduction === 'none' ? 1 : upstreamScale(saved[saved.length - 1], samples, dy, reduction);
+    const output = classAxisPairProgram(layout, args.logits.shape, 'sampleGradientPair(s, site, c)');
     const gradient = runProgram(
-      classAxisShape(layout),
-      combine(indicesAccess(args, method, statistics), upstreamAccess(dy, reduction, scale)),
-      `void main() {
-  ${classAxisOutputCoords(layout)}
+      output.outputShape,
+      combine(indicesAccess(args, method, statistics), upstreamAccess(dy, reduction, scale), {
+        inputs: [],
+        uniforms: [],
+        glsl: `
+vec2 sampleGradientPair(int s, ivec2 site, int c) {
   float u = upstream(s);
   int y = targetClass(s);
-  if (isnan(u) || y == INVALID) { setOutput(NAN); return; }
-  if (y == IGNORED) { setOutput(0.0); return; }
-  setOutput(isinf(u) ? NAN : gradientAt(s, site, c, y, ${layout.inner === 1 ? 'getLogitsAtOutCoords()' : 'logitsAt(site, c)'}) * u);
+  vec2 pair = gradientPair(s, site, c, y) * u;
+  return isnan(u) || y == INVALID ? vec2(NAN) : y == IGNORED ? vec2(0.0) : isinf(u) ? vec2(NAN) : pair;
 }`,
+      }),
+      output.main,
+      output.packed,
     );
     return [viewAs(gradient, args.logits.shape)];
   },

@@ -20,6 +20,7 @@ export interface GPGPUProgram {
   outputShape: number[];
   userCode: string;
   customUniforms?: Array<{ name: string; type: 'float' | 'int'; arrayIndex?: number }>;
+  packedOutput?: boolean;
 }
 
 /** A uniform of a program: a scalar, or an array (GLSL `type name[length]`). */
@@ -62,9 +63,11 @@ export function webglKernelsAvailable(): boolean {
 
 /**
  * Runs `main` (a GLSL `void main()` that calls `setOutput`) over `outputShape` on the webgl backend,
- * after the functions of `part`; the float32 result belongs to the caller.
+ * after the functions of `part`; the float32 result belongs to the caller. With `packed`, the output
+ * is a packed texture: each fragment writes the 2×2 block of the last two dimensions whose first
+ * element `getOutputCoords()` gives, as `setOutput(vec4)` (see `classAxisPairProgram`).
  */
-export function runProgram(outputShape: number[], part: GlslPart, main: string): tf.Tensor {
+export function runProgram(outputShape: number[], part: GlslPart, main: string, packed = false): tf.Tensor {
   const run = webglRunner<GPGPUProgram>();
   if (run === null) throw new Error('tfjs-loss-adapter: the webgl kernels run on the webgl backend only');
   const program: GPGPUProgram = {
@@ -74,6 +77,7 @@ export function runProgram(outputShape: number[], part: GlslPart, main: string):
     customUniforms: part.uniforms.map(({ name, type, value }) =>
       Array.isArray(value) ? { name, type, arrayIndex: value.length } : { name, type },
     ),
+    packedOutput: packed,
   };
   const values = part.uniforms.map(({ value }) => (Array.isArray(value) ? value : [value]));
   return run(
@@ -103,8 +107,7 @@ export function viewAs(t: tf.Tensor, shape: number[]): tf.Tensor {
  * - `expAccurate(x)` as `2^k·exp(r)`, `r = x - k·ln 2` in two parts, `exp(r)` by its Taylor polynomial
  *   (degree 7, |r| ≤ 0.35) and `2^k` from its bits, to 1 ulp: GLSL's exp rounds `x·log2 e` (4e-6 of
  *   relative error at x = -68 on SwiftShader), which a cancelling gradient magnifies;
- * - `log1pAccurate(u)`, `logAccurate(x)` near 1 and `expm1Accurate(t)`, from series near 0, where
- *   `1 + u` or `exp(t) - 1` would round;
+ * - `log1pAccurate(u)` and `logAccurate(x)` near 1, from a series near 0, where `1 + u` would round;
  * - `softplus(x) = max(x, 0) + log1p(exp(-|x|))`, finite for any finite x, and `sigmoid(x)` without overflow;
  * - `addCompensated(total, term)`, a compensated (Kahan) sum with `total = (sum, carried error)`, for
  *   long sums over the classes;
@@ -129,10 +132,6 @@ float log1pAccurate(float u) {
   return log(1.0 + u);
 }
 float logAccurate(float x) { return abs(x - 1.0) < 0.01 ? log1pAccurate(x - 1.0) : log(x); }
-float expm1Accurate(float t) {
-  if (abs(t) < 0.01) return t * (1.0 + t * (0.5 + t * (1.0 / 6.0 + t * (1.0 / 24.0 + t / 120.0))));
-  return expAccurate(t) - 1.0;
-}
 float softplus(float x) { return max(x, 0.0) + log1pAccurate(expAccurate(-abs(x))); }
 float sigmoid(float x) {
   float e = expAccurate(-abs(x));
@@ -174,6 +173,88 @@ float ${name}At(ivec2 site, int c) { return ${getter}(site.x, c, site.y); }`;
 export function classAxisOutputCoords(layout: ClassLayout): string {
   if (layout.inner === 1) return 'ivec2 rc = getOutputCoords(); int s = rc.x; int c = rc.y; ivec2 site = ivec2(s, 0);';
   return `ivec3 oci = getOutputCoords(); int c = oci.y; ivec2 site = ivec2(oci.x, oci.z); int s = oci.x * ${layout.inner} + oci.z;`;
+}
+
+/** What `runProgram` needs to run a program: its output shape, whether packed, and its `main`. */
+export interface ProgramOutput {
+  outputShape: number[];
+  packed: boolean;
+  main: string;
+}
+
+/**
+ * A program writing a value for every sample and class of `layout`, to be viewed as `shape` (the
+ * logits' shape), from `pair`: a GLSL expression of `int s`, `ivec2 site` (where sample `s` sits, as
+ * `<name>Site(s)` gives it) and `int c`, the vec2 of the values of classes `c` and `c + 1` of sample
+ * `s`, which may read one class past the last (its value is dropped).
+ *
+ * Packed wherever the view as `shape` keeps the last two dimensions (tfjs re-lays a packed texture
+ * out, with one more program, for a view that changes them): a packed texel holds a 2×2 block of
+ * those dimensions, here two samples by two classes, so that what depends on the sample alone is read
+ * and computed once per two classes. The output is `[outer, C]` (logits `[N, C]`), `[outer / T, T, C]`
+ * (logits `[..., T, C]`) or `[outer, C, inner]` (logits `[N, C, d]`), and a block past the end of the
+ * samples or classes is padded with zeros, as tfjs' packed programs expect. Otherwise (K-dimensional
+ * logits `[N, C, d1, ..., dk]` with k > 1), one value per fragment (the pair's first), laid out as
+ * `classAxisShape`.
+ */
+export function classAxisPairProgram(layout: ClassLayout, shape: readonly number[], pair: string): ProgramOutput {
+  const { outer, classes, inner } = layout;
+  const [rows, columns] = [1, 1, ...shape].slice(-2);
+  const classPair = `vec2 classPair(int s, ivec2 site, int c) {
+  vec2 values = ${pair};
+  return vec2(values.x, c + 1 < ${classes} ? values.y : 0.0);
+}`;
+  const packedMain = (coords: string, block: string) => `${classPair}
+void main() {
+  ${coords}
+  vec2 firstPair = classPair(first, firstSite, c);
+  vec2 secondPair = hasSecond ? classPair(first + 1, secondSite, c) : vec2(0.0);
+  setOutput(${block});
+}`;
+  if (inner === 1 && columns === classes && outer % rows === 0) {
+    const coords =
+      outer === rows
+        ? `ivec2 rc = getOutputCoords();
+  int c = rc.y;
+  int first = rc.x;
+  bool hasSecond = first + 1 < ${outer};`
+        : `ivec3 brc = getOutputCoords();
+  int c = brc.z;
+  int first = brc.x * ${rows} + brc.y;
+  bool hasSecond = brc.y + 1 < ${rows};`;
+    return {
+      outputShape: outer === rows ? [outer, classes] : [outer / rows, rows, classes],
+      packed: true,
+      main: packedMain(
+        `${coords}\n  ivec2 firstSite = ivec2(first, 0);\n  ivec2 secondSite = ivec2(first + 1, 0);`,
+        'vec4(firstPair, secondPair)',
+      ),
+    };
+  }
+  if (inner > 1 && rows === classes && columns === inner) {
+    return {
+      outputShape: [outer, classes, inner],
+      packed: true,
+      main: packedMain(
+        `ivec3 oci = getOutputCoords();
+  int c = oci.y;
+  int first = oci.x * ${inner} + oci.z;
+  bool hasSecond = oci.z + 1 < ${inner};
+  ivec2 firstSite = ivec2(oci.x, oci.z);
+  ivec2 secondSite = ivec2(oci.x, oci.z + 1);`,
+        'vec4(firstPair.x, secondPair.x, firstPair.y, secondPair.y)',
+      ),
+    };
+  }
+  return {
+    outputShape: classAxisShape(layout),
+    packed: false,
+    main: `${classPair}
+void main() {
+  ${classAxisOutputCoords(layout)}
+  setOutput(classPair(s, site, c).x);
+}`,
+  };
 }
 
 /**
@@ -271,11 +352,12 @@ function gridShape(count: number): [number, number] {
 
 /**
  * Runs `body` (GLSL that calls `setOutput`, with `int index` in [0, count)) over `count` outputs laid
- * out as `gridShape(count)`, after the functions of `part`; the result has shape `[count]`.
+ * out as `gridShape(count)`, after the functions of `part`; the result has that shape, and programs
+ * read it by index with `indexedAccess`.
  */
-export function runOverIndices(count: number, part: GlslPart, body: string): tf.Tensor {
+export function runOverIndexGrid(count: number, part: GlslPart, body: string): tf.Tensor {
   const shape = gridShape(count);
-  const output = runProgram(
+  return runProgram(
     shape,
     combine(part, uniforms({ name: 'gridWidth', type: 'int', value: shape[1] })),
     `void main() {
@@ -284,7 +366,41 @@ export function runOverIndices(count: number, part: GlslPart, body: string): tf.
   ${body}
 }`,
   );
-  return tf.reshape(output, [count]);
+}
+
+/** `runOverIndexGrid`, its result of shape `[count]`. */
+export function runOverIndices(count: number, part: GlslPart, body: string): tf.Tensor {
+  return tf.reshape(runOverIndexGrid(count, part, body), [count]);
+}
+
+/** Up to this many indices, `indexedAccess`'s float estimate of the grid row is at most one row off. */
+const GRID_ESTIMATE_LIMIT = 2 ** 24;
+
+/**
+ * Reads `tensor`, written by `runOverIndexGrid` (or `runOverIndices`), as GLSL `float <name>At(int index)`.
+ * It reads the tensor as its grid, the layout of its texture, by row and column: a flat read finds
+ * them with an integer division, which SwiftShader emulates (and many GPUs), a cost that a program
+ * over the classes pays for every texel. Here the row is estimated with a float multiplication and
+ * corrected by one row where the estimate's rounding missed (beyond `GRID_ESTIMATE_LIMIT` indices,
+ * where that is not enough, the read is flat).
+ */
+export function indexedAccess(name: string, tensor: tf.Tensor): GlslPart {
+  const getter = `get${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  if (tensor.size > GRID_ESTIMATE_LIMIT)
+    return { inputs: [[name, tensor]], uniforms: [], glsl: `float ${name}At(int index) { return ${getter}(index); }` };
+  const grid = gridShape(tensor.size);
+  const width = grid[1];
+  return {
+    inputs: [[name, viewAs(tensor, grid)]],
+    uniforms: [],
+    glsl: `
+float ${name}At(int index) {
+  int row = int((float(index) + 0.5) * (1.0 / ${width}.0));
+  int column = index - row * ${width};
+  row += column < 0 ? -1 : column >= ${width} ? 1 : 0;
+  return ${getter}(row, index - row * ${width});
+}`,
+  };
 }
 
 /** 'none': every sample's loss, `[samples]`: one program. */
