@@ -32,7 +32,8 @@ const GUIDES = [
     .filter((name) => name.endsWith('.md'))
     .map((name) => `docs/${name}`),
 ];
-const guideText = GUIDES.map((file) => readFileSync(join(ROOT, file), 'utf8')).join('\n');
+const guideTexts = new Map(GUIDES.map((file) => [file, readFileSync(join(ROOT, file), 'utf8')]));
+const guideText = [...guideTexts.values()].join('\n');
 const values = new Map([...entryExports(landed, { valuesOnly: true })].map(([subpath, names]) => [subpath, new Set(names)]));
 
 /** Every comment of the reflection and of its signatures. */
@@ -74,10 +75,9 @@ const sources = (dir) =>
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
     .map((entry) => relative(ROOT, join(entry.parentPath ?? entry.path, entry.name)));
 const docComments = (text) => (text.match(/\/\*\*[\s\S]*?\*\//g) ?? []).join('\n');
-const workItems = [
-  ...GUIDES.map((file) => [file, readFileSync(join(ROOT, file), 'utf8')]),
-  ...sources('src').map((file) => [file, docComments(readFileSync(join(ROOT, file), 'utf8'))]),
-].flatMap(([file, text]) => (text.match(WORK_ITEM) ?? []).map((reference) => `${file}: '${reference}'`));
+const workItems = [...guideTexts, ...sources('src').map((file) => [file, docComments(readFileSync(join(ROOT, file), 'utf8'))])].flatMap(
+  ([file, text]) => (text.match(WORK_ITEM) ?? []).map((reference) => `${file}: '${reference}'`),
+);
 for (const reference of workItems) console.log(`docs: a work-item reference in user-facing text: ${reference}`);
 
 // Links between the guides, the README and the API reference: the file exists, and so does the heading.
@@ -87,20 +87,25 @@ const slug = (heading) =>
     .toLowerCase()
     .replace(/[^\p{L}\p{N}\s_-]/gu, '')
     .replace(/\s/g, '-');
+const withoutCodeBlocks = (text) => text.replace(/^```[\s\S]*?^```/gm, '');
+/** The heading anchors of each Markdown file linked to, read once per file. */
+const anchorsByFile = new Map();
 const anchorsOf = (file) => {
+  if (anchorsByFile.has(file)) return anchorsByFile.get(file);
   const anchors = new Set();
   const seen = new Map();
-  const text = readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+  const text = withoutCodeBlocks(readFileSync(file, 'utf8'));
   for (const [, heading] of text.matchAll(/^#{1,6} (.*)$/gm)) {
     const base = slug(heading.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1'));
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     anchors.add(count === 0 ? base : `${base}-${count}`);
   }
+  anchorsByFile.set(file, anchors);
   return anchors;
 };
 const brokenLinks = GUIDES.flatMap((guide) => {
-  const text = readFileSync(join(ROOT, guide), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+  const text = withoutCodeBlocks(guideTexts.get(guide));
   return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
     .map((match) => match[1])
     .filter((target) => !/^[a-z]+:/.test(target))
